@@ -1,0 +1,1 @@
+//! Instructions → stages, global ARGs, the stage graph (to be written).

@@ -1,0 +1,1 @@
+//! Nodes → typed [`Instruction`]s (to be written).

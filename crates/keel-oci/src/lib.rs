@@ -1,8 +1,10 @@
 //! Leaf OCI types shared by every keel crate. No I/O.
 //!
-//! Now: [`Platform`]. Digests, descriptors and image references join as the store and registry
-//! arrive.
+//! Now: [`Digest`] (validated, path-safe), [`Platform`]. Descriptors, media types, image
+//! references and the image config/manifest/index model join with the image store.
 
+mod digest;
 mod platform;
 
+pub use digest::{hex, Digest, DigestError, Sha256Writer};
 pub use platform::{Platform, PlatformError};

@@ -1,0 +1,89 @@
+//! Finding and reading the Dockerfile the way the docker CLI does.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use crate::error::{CliError, CliResult};
+
+/// A Dockerfile's bytes and the name to show in messages (`Dockerfile`, `build/app.Dockerfile`).
+pub struct DockerfileSource {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+impl DockerfileSource {
+    /// Turn a front-end error into a CLI error that shows this file's source line.
+    pub fn error(&self, error: keel_dockerfile::Error) -> CliError {
+        CliError::Dockerfile {
+            file: self.name.clone(),
+            source: self.bytes.clone(),
+            error,
+        }
+    }
+}
+
+/// Read stdin to the end.
+pub fn read_stdin() -> CliResult<Vec<u8>> {
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .read_to_end(&mut bytes)
+        .context("reading the Dockerfile from stdin")?;
+    Ok(bytes)
+}
+
+/// Read a named file, or stdin for `-`.
+pub fn read_file(file: &str) -> CliResult<DockerfileSource> {
+    if file == "-" {
+        return Ok(DockerfileSource {
+            name: "Dockerfile".into(),
+            bytes: read_stdin()?,
+        });
+    }
+    let bytes = std::fs::read(file).with_context(|| format!("reading Dockerfile {file}"))?;
+    Ok(DockerfileSource {
+        name: display_name(Path::new(file)),
+        bytes,
+    })
+}
+
+/// The Dockerfile for `keel build [-f FILE] CONTEXT`, as docker resolves it: `-f` is relative to
+/// the current directory (`-` is stdin); without `-f`, `CONTEXT/Dockerfile`, falling back to
+/// `CONTEXT/dockerfile`; with CONTEXT `-`, the Dockerfile is read from stdin.
+pub fn for_build(file: Option<&str>, context: &str) -> CliResult<DockerfileSource> {
+    if context == "-" {
+        if file.is_some_and(|f| f != "-") {
+            return Err(CliError::usage(
+                "a Dockerfile path (-f) cannot be used when the build context is read from stdin",
+            ));
+        }
+        return read_file("-");
+    }
+    if let Some(file) = file {
+        return read_file(file);
+    }
+    let dir = PathBuf::from(context);
+    if !dir.is_dir() {
+        return Err(anyhow::anyhow!(
+            "unable to prepare context: path {context:?} not found or not a directory"
+        )
+        .into());
+    }
+    let upper = dir.join("Dockerfile");
+    let lower = dir.join("dockerfile");
+    let path = if !upper.exists() && lower.exists() { lower } else { upper };
+    let bytes = std::fs::read(&path).map_err(|e| {
+        anyhow::anyhow!("failed to read Dockerfile {}: {e}", path.display())
+    })?;
+    Ok(DockerfileSource {
+        name: display_name(&path),
+        bytes,
+    })
+}
+
+/// Paths are shown as typed, without a leading `./`.
+fn display_name(path: &Path) -> String {
+    let shown = path.display().to_string();
+    shown.strip_prefix("./").map(str::to_owned).unwrap_or(shown)
+}

@@ -1,0 +1,51 @@
+//! Errors as the CLI shows them: what failed, why (`Caused by:`), and what to do (`hint:`).
+
+use std::fmt;
+
+use keel_dockerfile::Error as DockerfileError;
+
+/// A failure of a command, classified for its exit code.
+#[derive(Debug)]
+pub enum CliError {
+    /// The user's input is wrong (a bad Dockerfile, a missing file): exit 1.
+    User(anyhow::Error),
+    /// A Dockerfile error, kept whole so the renderer can show the source line and a caret.
+    Dockerfile {
+        file: String,
+        source: Vec<u8>,
+        error: DockerfileError,
+    },
+    /// The command line itself is wrong: exit 2 (clap also uses 2).
+    Usage(String),
+    /// The command ran and its result is a failure with nothing more to say (e.g. check findings
+    /// that are errors): exit with this code, print nothing more.
+    Silent(i32),
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            CliError::User(_) | CliError::Dockerfile { .. } => 1,
+            CliError::Usage(_) => 2,
+            CliError::Silent(code) => *code,
+        }
+    }
+
+    pub fn usage(message: impl fmt::Display) -> CliError {
+        CliError::Usage(message.to_string())
+    }
+}
+
+impl From<anyhow::Error> for CliError {
+    fn from(err: anyhow::Error) -> CliError {
+        CliError::User(err)
+    }
+}
+
+impl From<std::io::Error> for CliError {
+    fn from(err: std::io::Error) -> CliError {
+        CliError::User(err.into())
+    }
+}
+
+pub type CliResult<T = i32> = Result<T, CliError>;

@@ -1,0 +1,73 @@
+//! How a failed command is reported on stderr:
+//!
+//! ```text
+//! error: Dockerfile:12:5: unknown instruction: RNU (did you mean RUN?)
+//!    |
+//! 12 |     RNU echo hi
+//!    |     ^^^
+//! hint: ...
+//! ```
+//! then `Caused by:` lines for wrapped errors. One format for every command.
+
+use std::io::IsTerminal;
+
+use crate::error::CliError;
+use crate::ui::snippet;
+
+fn color() -> bool {
+    std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
+}
+
+fn label(name: &str, ansi: &str) -> String {
+    if color() {
+        format!("\x1b[{ansi}m{name}\x1b[0m")
+    } else {
+        name.to_owned()
+    }
+}
+
+/// Print `err` to stderr.
+pub fn error(err: &CliError) {
+    let mut out = String::new();
+    match err {
+        CliError::Silent(_) => return,
+        CliError::Usage(msg) => {
+            out.push_str(&format!("{}: {msg}\n", label("error", "1;31")));
+            out.push_str("\nFor more information, try '--help'.\n");
+        }
+        CliError::User(e) => {
+            out.push_str(&format!("{}: {e}\n", label("error", "1;31")));
+            let causes: Vec<String> = e.chain().skip(1).map(|c| c.to_string()).collect();
+            if !causes.is_empty() {
+                out.push_str("\nCaused by:\n");
+                for (i, c) in causes.iter().enumerate() {
+                    out.push_str(&format!("  {i}: {c}\n"));
+                }
+            }
+        }
+        CliError::Dockerfile {
+            file,
+            source,
+            error,
+        } => out.push_str(&dockerfile_error(file, source, error)),
+    }
+    eprint!("{out}");
+}
+
+/// `error: FILE:LINE:COL: message`, the source excerpt, then the hint.
+pub fn dockerfile_error(file: &str, source: &[u8], error: &keel_dockerfile::Error) -> String {
+    let text = String::from_utf8_lossy(source);
+    let mut out = String::new();
+    let place = match &error.span {
+        Some(span) => format!("{file}:{}:{}: ", span.line, span.col.max(1)),
+        None => format!("{file}: "),
+    };
+    out.push_str(&format!("{}: {place}{}\n", label("error", "1;31"), error.message));
+    if let Some(span) = &error.span {
+        out.push_str(&snippet::caret(&text, span));
+    }
+    if let Some(hint) = &error.hint {
+        out.push_str(&format!("{}: {hint}\n", label("hint", "1;36")));
+    }
+    out
+}

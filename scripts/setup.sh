@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# One-time setup of a fresh Debian 12 machine for keel: system packages, Rust components, build.
+# Safe to run again. Run as root (or with sudo available) for the apt step.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# What the build and the tests need from Debian:
+#   busybox-static  base images for tests and examples (../shared/scripts/make-busybox-rootfs.sh)
+#   libseccomp-dev  the container runtime's seccomp filter (runtime issue)
+#   jq              JSON checks in scripts
+PACKAGES=(busybox-static libseccomp-dev jq ca-certificates pkg-config)
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  as_root apt-get update
+  as_root apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+if command -v rustup >/dev/null 2>&1; then
+  rustup component add rustfmt clippy >/dev/null 2>&1 || true
+fi
+command -v cargo >/dev/null 2>&1 || { echo "error: cargo not found; install Rust (https://rustup.rs)" >&2; exit 1; }
+
+cargo build --release --locked -p keel
+echo "built: $(pwd)/target/release/keel"
+bash scripts/example.sh

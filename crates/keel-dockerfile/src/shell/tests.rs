@@ -1,0 +1,1 @@
+//! Unit tests for the lexer beyond BuildKit's vector files.

@@ -135,7 +135,12 @@ impl<'a> Scanner<'a> {
     }
 
     fn until_inner(&mut self, stop: Option<char>) -> Result<String, String> {
-        let mut out = String::with_capacity(self.src.len() - self.pos);
+        // Only the top level is sized up front: nested words are short, and sizing each to
+        // the rest of the input would cost quadratic allocation on long lines.
+        let mut out = match stop {
+            None => String::with_capacity(self.src.len()),
+            Some(_) => String::new(),
+        };
         while let Some(c) = self.peek() {
             if Some(c) == stop {
                 self.next();

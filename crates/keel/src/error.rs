@@ -4,17 +4,21 @@ use std::fmt;
 
 use keel_dockerfile::Error as DockerfileError;
 
+/// A front-end error with the file it is about.
+#[derive(Debug)]
+pub struct DockerfileFailure {
+    pub file: String,
+    pub source: Vec<u8>,
+    pub error: DockerfileError,
+}
+
 /// A failure of a command, classified for its exit code.
 #[derive(Debug)]
 pub enum CliError {
     /// The user's input is wrong (a bad Dockerfile, a missing file): exit 1.
     User(anyhow::Error),
     /// A Dockerfile error, kept whole so the renderer can show the source line and a caret.
-    Dockerfile {
-        file: String,
-        source: Vec<u8>,
-        error: DockerfileError,
-    },
+    Dockerfile(Box<DockerfileFailure>),
     /// The command line itself is wrong: exit 2 (clap also uses 2).
     Usage(String),
     /// The command ran and its result is a failure with nothing more to say (e.g. check findings
@@ -25,7 +29,7 @@ pub enum CliError {
 impl CliError {
     pub fn exit_code(&self) -> i32 {
         match self {
-            CliError::User(_) | CliError::Dockerfile { .. } => 1,
+            CliError::User(_) | CliError::Dockerfile(_) => 1,
             CliError::Usage(_) => 2,
             CliError::Silent(code) => *code,
         }

@@ -41,7 +41,7 @@ pub struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Build an image from a Dockerfile
-    Build(BuildArgs),
+    Build(Box<BuildArgs>),
     /// Tools for looking inside keel
     #[command(subcommand)]
     Debug(DebugCommand),

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use crate::error::{CliError, CliResult};
+use crate::error::{CliError, CliResult, DockerfileFailure};
 
 /// A Dockerfile's bytes and the name to show in messages (`Dockerfile`, `build/app.Dockerfile`).
 pub struct DockerfileSource {
@@ -16,11 +16,11 @@ pub struct DockerfileSource {
 impl DockerfileSource {
     /// Turn a front-end error into a CLI error that shows this file's source line.
     pub fn error(&self, error: keel_dockerfile::Error) -> CliError {
-        CliError::Dockerfile {
+        CliError::Dockerfile(Box::new(DockerfileFailure {
             file: self.name.clone(),
             source: self.bytes.clone(),
             error,
-        }
+        }))
     }
 }
 

@@ -11,7 +11,7 @@ use crate::error::CliResult;
 /// Run the command; `Ok(code)` is the process exit code.
 pub fn dispatch(cli: Cli) -> CliResult {
     match cli.command {
-        Command::Build(args) => build::run(&cli.global, args),
+        Command::Build(args) => build::run(&cli.global, *args),
         Command::Debug(DebugCommand::Parse(args)) => debug_parse::run(args),
     }
 }

@@ -45,11 +45,7 @@ pub fn error(err: &CliError) {
                 }
             }
         }
-        CliError::Dockerfile {
-            file,
-            source,
-            error,
-        } => out.push_str(&dockerfile_error(file, source, error)),
+        CliError::Dockerfile(f) => out.push_str(&dockerfile_error(&f.file, &f.source, &f.error)),
     }
     eprint!("{out}");
 }

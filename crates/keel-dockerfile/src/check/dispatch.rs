@@ -73,7 +73,11 @@ struct Once {
 }
 
 /// Walk one stage's instructions from `state`, returning the state at its end.
-pub(crate) fn stage(ctx: &mut Ctx<'_, '_, '_>, commands: &[Node], mut state: StageState) -> StageState {
+pub(crate) fn stage(
+    ctx: &mut Ctx<'_, '_, '_>,
+    commands: &[Node],
+    mut state: StageState,
+) -> StageState {
     let mut once = Once::default();
     let mut hygiene = Hygiene::default();
     for node in commands {
@@ -135,7 +139,11 @@ fn instruction(
             hygiene.run(node, &state.workdir, ctx.report);
         }
         "cmd" | "entrypoint" => {
-            let slot = if node.keyword == "cmd" { &mut once.cmd } else { &mut once.entrypoint };
+            let slot = if node.keyword == "cmd" {
+                &mut once.cmd
+            } else {
+                &mut once.entrypoint
+            };
             used_once(ctx, node, slot);
             if !node.json && !state.shell_set {
                 let msg = format!(
@@ -159,12 +167,18 @@ fn used_once(ctx: &mut Ctx<'_, '_, '_>, node: &Node, slot: &mut Option<Span>) {
             "Multiple {} instructions should not be used in the same stage because only the last one will be used",
             keyword_as_written(node)
         );
-        ctx.report.add(&rules::MULTIPLE_INSTRUCTIONS_DISALLOWED, msg, previous);
+        ctx.report
+            .add(&rules::MULTIPLE_INSTRUCTIONS_DISALLOWED, msg, previous);
     }
 }
 
 /// Expand `word` in the stage's environment and report undefined variables; the expanded word.
-fn expand_word(ctx: &mut Ctx<'_, '_, '_>, node: &Node, state: &StageState, word: &str) -> Option<String> {
+fn expand_word(
+    ctx: &mut Ctx<'_, '_, '_>,
+    node: &Node,
+    state: &StageState,
+    word: &str,
+) -> Option<String> {
     let lexer = ctx.lexer;
     expand_with(ctx, lexer, node, state, word)
 }
@@ -218,8 +232,11 @@ fn key_values(ctx: &mut Ctx<'_, '_, '_>, node: &Node, state: &mut StageState) {
     for (key, value, legacy) in pairs {
         if legacy {
             let kw = keyword_as_written(node);
-            let msg = format!("\"{kw} key=value\" should be used instead of legacy \"{kw} key value\" format");
-            ctx.report.add(&rules::LEGACY_KEY_VALUE_FORMAT, msg, node.span);
+            let msg = format!(
+                "\"{kw} key=value\" should be used instead of legacy \"{kw} key value\" format"
+            );
+            ctx.report
+                .add(&rules::LEGACY_KEY_VALUE_FORMAT, msg, node.span);
         }
         if node.keyword == "env" {
             secret_key(ctx, "ENV", &key, node.span);
@@ -254,16 +271,29 @@ fn arg(ctx: &mut Ctx<'_, '_, '_>, node: &Node, state: &mut StageState) {
 /// allowed one.
 fn secret_key(ctx: &mut Ctx<'_, '_, '_>, instruction: &str, key: &str, span: Span) {
     const DENY: &[&str] = &[
-        "apikey", "auth", "credential", "credentials", "key", "password", "pword", "passwd", "secret", "token",
+        "apikey",
+        "auth",
+        "credential",
+        "credentials",
+        "key",
+        "password",
+        "pword",
+        "passwd",
+        "secret",
+        "token",
     ];
     const ALLOW: &[&str] = &["public", "file", "version"];
-    let has = |list: &[&str]| key.split('_').any(|p| list.iter().any(|t| p.eq_ignore_ascii_case(t)));
+    let has = |list: &[&str]| {
+        key.split('_')
+            .any(|p| list.iter().any(|t| p.eq_ignore_ascii_case(t)))
+    };
     if has(DENY) && !has(ALLOW) {
         let msg = format!(
             "Do not use ARG or ENV instructions for sensitive data ({instruction} {})",
             super::config::quote(key)
         );
-        ctx.report.add(&rules::SECRETS_USED_IN_ARG_OR_ENV, msg, span);
+        ctx.report
+            .add(&rules::SECRETS_USED_IN_ARG_OR_ENV, msg, span);
     }
 }
 
@@ -316,14 +346,16 @@ fn expose(ctx: &mut Ctx<'_, '_, '_>, node: &Node, state: &StageState) {
                 continue; // the build itself fails on this port
             }
             if proto != proto.to_lowercase() {
-                let msg = format!("Defined protocol '{raw}' in EXPOSE instruction should be lowercase");
+                let msg =
+                    format!("Defined protocol '{raw}' in EXPOSE instruction should be lowercase");
                 ctx.report.add(&rules::EXPOSE_PROTO_CASING, msg, node.span);
             }
             if !ip.is_empty() || !host.is_empty() {
                 let msg = format!(
                     "EXPOSE instruction should not define an IP address or host-port mapping, found '{raw}'"
                 );
-                ctx.report.add(&rules::EXPOSE_INVALID_FORMAT, msg, node.span);
+                ctx.report
+                    .add(&rules::EXPOSE_INVALID_FORMAT, msg, node.span);
             }
         }
     }

@@ -87,7 +87,10 @@ pub(crate) fn check(
     build_args: &BTreeMap<String, String>,
     report: &mut Report<'_>,
 ) -> (Vec<Option<String>>, VarList) {
-    let target = stages.last().and_then(|s| s.name.clone()).unwrap_or_default();
+    let target = stages
+        .last()
+        .and_then(|s| s.name.clone())
+        .unwrap_or_default();
     let defaults = default_args(build_args, &target);
     invalid_default_arg(lexer, meta, stages, defaults.clone(), report);
 
@@ -161,7 +164,11 @@ fn const_platform(stage: &Stage<'_>, platform: &str, report: &mut Report<'_>) {
         "FROM --platform flag should not use constant value {}",
         super::config::quote(platform)
     );
-    report.add(&rules::FROM_PLATFORM_FLAG_CONST_DISALLOWED, msg, stage.from.span);
+    report.add(
+        &rules::FROM_PLATFORM_FLAG_CONST_DISALLOWED,
+        msg,
+        stage.from.span,
+    );
 }
 
 /// InvalidDefaultArgInFrom: with no build arguments at all, every base name must still be a valid

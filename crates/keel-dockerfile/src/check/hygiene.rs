@@ -33,7 +33,13 @@ impl Hygiene {
         apt_update(node, &commands, report);
     }
 
-    fn chown_after_copy(&self, node: &Node, workdir: &str, commands: &[Command], report: &mut Report<'_>) {
+    fn chown_after_copy(
+        &self,
+        node: &Node,
+        workdir: &str,
+        commands: &[Command],
+        report: &mut Report<'_>,
+    ) {
         let mut dir = workdir.to_string();
         for cmd in commands {
             let Some((name, args)) = cmd.program() else {
@@ -49,7 +55,8 @@ impl Hygiene {
                 continue;
             }
             let recursive = args.iter().any(|a| {
-                a == "--recursive" || (a.starts_with('-') && !a.starts_with("--") && a.contains('R'))
+                a == "--recursive"
+                    || (a.starts_with('-') && !a.starts_with("--") && a.contains('R'))
             });
             if !recursive {
                 continue;
@@ -62,8 +69,14 @@ impl Hygiene {
                     continue;
                 };
                 let target = join_path(&dir, &target);
-                if let Some((dest, kw, line)) = self.copied.iter().find(|(d, _, _)| overlaps(&target, d)) {
-                    let flag = if name == "chmod" { "--chmod" } else { "--chown" };
+                if let Some((dest, kw, line)) =
+                    self.copied.iter().find(|(d, _, _)| overlaps(&target, d))
+                {
+                    let flag = if name == "chmod" {
+                        "--chmod"
+                    } else {
+                        "--chown"
+                    };
                     let msg = format!(
                         "'{name} -R {target}' rewrites files that {kw} on line {line} wrote to '{dest}', so they are stored twice; use {kw} {flag}= instead"
                     );
@@ -76,7 +89,10 @@ impl Hygiene {
 
     /// AddLocalFile: ADD whose every source is a plain local file or directory.
     pub fn add(&self, node: &Node, report: &mut Report<'_>) {
-        if ["checksum", "keep-git-dir", "unpack"].iter().any(|f| has_flag(node, f)) {
+        if ["checksum", "keep-git-dir", "unpack"]
+            .iter()
+            .any(|f| has_flag(node, f))
+        {
             return;
         }
         let args = words(node);
@@ -87,7 +103,11 @@ impl Hygiene {
             return;
         }
         let kw = keyword_as_written(node);
-        let copy = if kw == kw.to_lowercase() { "copy" } else { "COPY" };
+        let copy = if kw == kw.to_lowercase() {
+            "copy"
+        } else {
+            "COPY"
+        };
         let msg = format!(
             "{kw} of local files only copies them; use {copy}, and keep {kw} for URLs, git sources and local archives to extract"
         );
@@ -126,7 +146,8 @@ fn overlaps(target: &str, dest: &str) -> bool {
     if dest == "/" {
         return target == "/";
     }
-    let under = |a: &str, b: &str| b == "/" || a.strip_prefix(b).is_some_and(|r| r.starts_with('/'));
+    let under =
+        |a: &str, b: &str| b == "/" || a.strip_prefix(b).is_some_and(|r| r.starts_with('/'));
     target == dest || under(dest, target) || under(target, dest)
 }
 
@@ -160,7 +181,10 @@ fn apt_update(node: &Node, commands: &[Command], report: &mut Report<'_>) {
 fn apt_subcommand(args: &[String]) -> Option<&str> {
     let mut it = args.iter();
     while let Some(a) = it.next() {
-        if matches!(a.as_str(), "-o" | "-c" | "-t" | "--option" | "--config-file" | "--target-release") {
+        if matches!(
+            a.as_str(),
+            "-o" | "-c" | "-t" | "--option" | "--config-file" | "--target-release"
+        ) {
             it.next();
         } else if !a.starts_with('-') {
             return Some(a);
@@ -176,7 +200,8 @@ const ARCHIVE_SUFFIXES: &[&str] = &[
 
 fn is_plain_local(src: &str) -> bool {
     let lower = src.to_lowercase();
-    let remote = lower.contains("://") || lower.starts_with("git@") || lower.starts_with("github.com/");
+    let remote =
+        lower.contains("://") || lower.starts_with("git@") || lower.starts_with("github.com/");
     // A variable or glob may stand for anything, an archive or a URL included.
     let unknown = src.contains(['$', '*', '?', '[']);
     let archive = ARCHIVE_SUFFIXES.iter().any(|s| lower.ends_with(s));

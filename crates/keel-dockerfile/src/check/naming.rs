@@ -18,7 +18,11 @@ pub(crate) fn check(ast: &Ast, stages: &[Stage<'_>], report: &mut Report<'_>) {
     for w in &ast.warnings {
         if w.rule.as_deref() == Some(rules::NO_EMPTY_CONTINUATION.name) {
             let span = w.span.unwrap_or_default();
-            report.add(&rules::NO_EMPTY_CONTINUATION, "Empty continuation line".into(), span);
+            report.add(
+                &rules::NO_EMPTY_CONTINUATION,
+                "Empty continuation line".into(),
+                span,
+            );
         }
     }
     for node in &ast.children {
@@ -84,8 +88,13 @@ fn definition_description(instruction: &str, keys: &[&str], node: &Node, report:
     if keys.contains(&first_word) {
         return;
     }
-    let example = if keys.len() > 1 { "<arg_key>" } else { first_key };
-    let msg = format!("Comment for {instruction} should follow the format: `# {example} <description>`");
+    let example = if keys.len() > 1 {
+        "<arg_key>"
+    } else {
+        first_key
+    };
+    let msg =
+        format!("Comment for {instruction} should follow the format: `# {example} <description>`");
     report.add(&rules::INVALID_DEFINITION_DESCRIPTION, msg, node.span);
 }
 
@@ -97,7 +106,8 @@ fn stage_names(stages: &[Stage<'_>], report: &mut Report<'_>) {
         };
         let span = stage.from.span;
         if RESERVED_STAGE_NAMES.contains(&name) {
-            let msg = format!("Stage name should not use the same name as reserved stage \"{name}\"");
+            let msg =
+                format!("Stage name should not use the same name as reserved stage \"{name}\"");
             report.add(&rules::RESERVED_STAGE_NAME, msg, span);
         }
         if !seen.insert(name) {
@@ -133,7 +143,8 @@ fn instruction_casing(stages: &[Stage<'_>], report: &mut Report<'_>) {
             (!is_upper(kw)).then_some("uppercase")
         };
         if let Some(casing) = wrong {
-            let msg = format!("Command '{kw}' should match the case of the command majority ({casing})");
+            let msg =
+                format!("Command '{kw}' should match the case of the command majority ({casing})");
             report.add(&rules::CONSISTENT_INSTRUCTION_CASING, msg, node.span);
         }
     }

@@ -121,8 +121,7 @@ fn is_tag(t: &str) -> bool {
     !b.is_empty()
         && b.len() <= 128
         && (b[0].is_ascii_alphanumeric() || b[0] == b'_')
-        && b
-            .iter()
+        && b.iter()
             .all(|x| x.is_ascii_alphanumeric() || matches!(x, b'_' | b'.' | b'-'))
 }
 
@@ -137,14 +136,51 @@ fn is_digest(d: &str) -> bool {
 }
 
 const KNOWN_OS: &[&str] = &[
-    "aix", "android", "darwin", "dragonfly", "freebsd", "hurd", "illumos", "ios", "js", "linux",
-    "nacl", "netbsd", "openbsd", "plan9", "solaris", "wasip1", "windows", "zos",
+    "aix",
+    "android",
+    "darwin",
+    "dragonfly",
+    "freebsd",
+    "hurd",
+    "illumos",
+    "ios",
+    "js",
+    "linux",
+    "nacl",
+    "netbsd",
+    "openbsd",
+    "plan9",
+    "solaris",
+    "wasip1",
+    "windows",
+    "zos",
 ];
 
 const KNOWN_ARCH: &[&str] = &[
-    "386", "amd64", "amd64p32", "arm", "armbe", "arm64", "arm64be", "loong64", "mips", "mipsle",
-    "mips64", "mips64le", "mips64p32", "mips64p32le", "ppc", "ppc64", "ppc64le", "riscv",
-    "riscv64", "s390", "s390x", "sparc", "sparc64", "wasm",
+    "386",
+    "amd64",
+    "amd64p32",
+    "arm",
+    "armbe",
+    "arm64",
+    "arm64be",
+    "loong64",
+    "mips",
+    "mipsle",
+    "mips64",
+    "mips64le",
+    "mips64p32",
+    "mips64p32le",
+    "ppc",
+    "ppc64",
+    "ppc64le",
+    "riscv",
+    "riscv64",
+    "s390",
+    "s390x",
+    "sparc",
+    "sparc64",
+    "wasm",
 ];
 
 fn normalize_arch(arch: &str) -> String {
@@ -164,8 +200,7 @@ pub(crate) fn parse_platform(s: &str) -> Option<(String, String)> {
     let parts: Vec<&str> = s.split('/').collect();
     let valid = |p: &str| {
         !p.is_empty()
-            && p
-                .bytes()
+            && p.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
     };
     if parts.len() > 3 || !parts.iter().all(|p| valid(p)) {
@@ -222,7 +257,10 @@ mod tests {
             parse_platform("linux/aarch64/v8"),
             Some(("linux".into(), "arm64".into()))
         );
-        assert_eq!(parse_platform("arm64"), Some(("linux".into(), "arm64".into())));
+        assert_eq!(
+            parse_platform("arm64"),
+            Some(("linux".into(), "arm64".into()))
+        );
         assert_eq!(parse_platform("nonsense"), None);
     }
 }

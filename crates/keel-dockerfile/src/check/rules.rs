@@ -42,30 +42,120 @@ macro_rules! keel_rule {
     };
 }
 
-buildkit_rule!(STAGE_NAME_CASING, "StageNameCasing", "stage-name-casing", "Stage names should be lowercase");
-buildkit_rule!(FROM_AS_CASING, "FromAsCasing", "from-as-casing", "The 'as' keyword should match the case of the 'from' keyword");
-buildkit_rule!(NO_EMPTY_CONTINUATION, "NoEmptyContinuation", "no-empty-continuation", "Empty continuation lines will become errors in a future release");
-buildkit_rule!(CONSISTENT_INSTRUCTION_CASING, "ConsistentInstructionCasing", "consistent-instruction-casing", "All commands within the Dockerfile should use the same casing (either upper or lower)");
-buildkit_rule!(DUPLICATE_STAGE_NAME, "DuplicateStageName", "duplicate-stage-name", "Stage names should be unique");
-buildkit_rule!(RESERVED_STAGE_NAME, "ReservedStageName", "reserved-stage-name", "Reserved words should not be used as stage names");
+buildkit_rule!(
+    STAGE_NAME_CASING,
+    "StageNameCasing",
+    "stage-name-casing",
+    "Stage names should be lowercase"
+);
+buildkit_rule!(
+    FROM_AS_CASING,
+    "FromAsCasing",
+    "from-as-casing",
+    "The 'as' keyword should match the case of the 'from' keyword"
+);
+buildkit_rule!(
+    NO_EMPTY_CONTINUATION,
+    "NoEmptyContinuation",
+    "no-empty-continuation",
+    "Empty continuation lines will become errors in a future release"
+);
+buildkit_rule!(
+    CONSISTENT_INSTRUCTION_CASING,
+    "ConsistentInstructionCasing",
+    "consistent-instruction-casing",
+    "All commands within the Dockerfile should use the same casing (either upper or lower)"
+);
+buildkit_rule!(
+    DUPLICATE_STAGE_NAME,
+    "DuplicateStageName",
+    "duplicate-stage-name",
+    "Stage names should be unique"
+);
+buildkit_rule!(
+    RESERVED_STAGE_NAME,
+    "ReservedStageName",
+    "reserved-stage-name",
+    "Reserved words should not be used as stage names"
+);
 buildkit_rule!(JSON_ARGS_RECOMMENDED, "JSONArgsRecommended", "json-args-recommended", "JSON arguments recommended for ENTRYPOINT/CMD to prevent unintended behavior related to OS signals");
-buildkit_rule!(MAINTAINER_DEPRECATED, "MaintainerDeprecated", "maintainer-deprecated", "The MAINTAINER instruction is deprecated, use a label instead to define an image author");
-buildkit_rule!(UNDEFINED_ARG_IN_FROM, "UndefinedArgInFrom", "undefined-arg-in-from", "FROM command must use declared ARGs");
+buildkit_rule!(
+    MAINTAINER_DEPRECATED,
+    "MaintainerDeprecated",
+    "maintainer-deprecated",
+    "The MAINTAINER instruction is deprecated, use a label instead to define an image author"
+);
+buildkit_rule!(
+    UNDEFINED_ARG_IN_FROM,
+    "UndefinedArgInFrom",
+    "undefined-arg-in-from",
+    "FROM command must use declared ARGs"
+);
 buildkit_rule!(WORKDIR_RELATIVE_PATH, "WorkdirRelativePath", "workdir-relative-path", "Relative workdir without an absolute workdir declared within the build can have unexpected results if the base image changes");
-buildkit_rule!(UNDEFINED_VAR, "UndefinedVar", "undefined-var", "Variables should be defined before their use");
-buildkit_rule!(MULTIPLE_INSTRUCTIONS_DISALLOWED, "MultipleInstructionsDisallowed", "multiple-instructions-disallowed", "Multiple instructions of the same type should not be used in the same stage");
-buildkit_rule!(LEGACY_KEY_VALUE_FORMAT, "LegacyKeyValueFormat", "legacy-key-value-format", "Legacy key/value format with whitespace separator should not be used");
+buildkit_rule!(
+    UNDEFINED_VAR,
+    "UndefinedVar",
+    "undefined-var",
+    "Variables should be defined before their use"
+);
+buildkit_rule!(
+    MULTIPLE_INSTRUCTIONS_DISALLOWED,
+    "MultipleInstructionsDisallowed",
+    "multiple-instructions-disallowed",
+    "Multiple instructions of the same type should not be used in the same stage"
+);
+buildkit_rule!(
+    LEGACY_KEY_VALUE_FORMAT,
+    "LegacyKeyValueFormat",
+    "legacy-key-value-format",
+    "Legacy key/value format with whitespace separator should not be used"
+);
 buildkit_rule!(REDUNDANT_TARGET_PLATFORM, "RedundantTargetPlatform", "redundant-target-platform", "Setting platform to predefined $TARGETPLATFORM in FROM is redundant as this is the default behavior");
-buildkit_rule!(SECRETS_USED_IN_ARG_OR_ENV, "SecretsUsedInArgOrEnv", "secrets-used-in-arg-or-env", "Sensitive data should not be used in the ARG or ENV commands");
-buildkit_rule!(INVALID_DEFAULT_ARG_IN_FROM, "InvalidDefaultArgInFrom", "invalid-default-arg-in-from", "Default value for global ARG results in an empty or invalid base image name");
-buildkit_rule!(FROM_PLATFORM_FLAG_CONST_DISALLOWED, "FromPlatformFlagConstDisallowed", "from-platform-flag-const-disallowed", "FROM --platform flag should not use a constant value");
+buildkit_rule!(
+    SECRETS_USED_IN_ARG_OR_ENV,
+    "SecretsUsedInArgOrEnv",
+    "secrets-used-in-arg-or-env",
+    "Sensitive data should not be used in the ARG or ENV commands"
+);
+buildkit_rule!(
+    INVALID_DEFAULT_ARG_IN_FROM,
+    "InvalidDefaultArgInFrom",
+    "invalid-default-arg-in-from",
+    "Default value for global ARG results in an empty or invalid base image name"
+);
+buildkit_rule!(
+    FROM_PLATFORM_FLAG_CONST_DISALLOWED,
+    "FromPlatformFlagConstDisallowed",
+    "from-platform-flag-const-disallowed",
+    "FROM --platform flag should not use a constant value"
+);
 buildkit_rule!(INVALID_DEFINITION_DESCRIPTION, "InvalidDefinitionDescription", "invalid-definition-description", "Comment for build stage or argument should follow the format: `# <arg/stage name> <description>`. If this is not intended to be a description comment, add an empty line or comment between the instruction and the comment.", true);
-buildkit_rule!(EXPOSE_PROTO_CASING, "ExposeProtoCasing", "expose-proto-casing", "Protocol in EXPOSE instruction should be lowercase");
+buildkit_rule!(
+    EXPOSE_PROTO_CASING,
+    "ExposeProtoCasing",
+    "expose-proto-casing",
+    "Protocol in EXPOSE instruction should be lowercase"
+);
 buildkit_rule!(EXPOSE_INVALID_FORMAT, "ExposeInvalidFormat", "expose-invalid-format", "IP address and host-port mapping should not be used in EXPOSE instruction. This will become an error in a future release");
 
-keel_rule!(CHOWN_AFTER_COPY, "ChownAfterCopy", "chown-after-copy", "Changing the owner or mode of copied files in a later RUN stores them twice");
-keel_rule!(APT_UPDATE_WITHOUT_INSTALL, "AptUpdateWithoutInstall", "apt-update-without-install", "apt-get update without an install in the same RUN caches a stale package index");
-keel_rule!(ADD_LOCAL_FILE, "AddLocalFile", "add-local-file", "COPY should be used instead of ADD for local files and directories");
+keel_rule!(
+    CHOWN_AFTER_COPY,
+    "ChownAfterCopy",
+    "chown-after-copy",
+    "Changing the owner or mode of copied files in a later RUN stores them twice"
+);
+keel_rule!(
+    APT_UPDATE_WITHOUT_INSTALL,
+    "AptUpdateWithoutInstall",
+    "apt-update-without-install",
+    "apt-get update without an install in the same RUN caches a stale package index"
+);
+keel_rule!(
+    ADD_LOCAL_FILE,
+    "AddLocalFile",
+    "add-local-file",
+    "COPY should be used instead of ADD for local files and directories"
+);
 
 /// Every rule keel checks, BuildKit's first.
 pub const ALL: &[Rule] = &[

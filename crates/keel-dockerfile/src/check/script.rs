@@ -14,10 +14,13 @@ impl Command {
     pub fn program(&self) -> Option<(&str, &[String])> {
         let mut i = 0;
         while let Some(w) = self.words.get(i) {
-            let is_assignment = w
-                .split_once('=')
-                .is_some_and(|(k, _)| !k.is_empty() && k.chars().all(|c| c.is_alphanumeric() || c == '_'));
-            let wrapper = matches!(w.as_str(), "sudo" | "exec" | "command" | "env" | "nohup" | "time");
+            let is_assignment = w.split_once('=').is_some_and(|(k, _)| {
+                !k.is_empty() && k.chars().all(|c| c.is_alphanumeric() || c == '_')
+            });
+            let wrapper = matches!(
+                w.as_str(),
+                "sudo" | "exec" | "command" | "env" | "nohup" | "time"
+            );
             let option_of_wrapper = i > 0 && w.starts_with('-');
             if is_assignment || wrapper || option_of_wrapper {
                 i += 1;
@@ -115,7 +118,10 @@ pub(crate) fn simple_commands(script: &str) -> Vec<Command> {
                     }
                 }
                 if dup {
-                    while chars.peek().is_some_and(|d| d.is_ascii_digit() || *d == '-') {
+                    while chars
+                        .peek()
+                        .is_some_and(|d| d.is_ascii_digit() || *d == '-')
+                    {
                         chars.next();
                     }
                 } else {

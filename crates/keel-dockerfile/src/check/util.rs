@@ -128,7 +128,10 @@ mod tests {
 
     #[test]
     fn suggestion_picks_closest() {
-        assert_eq!(suggest("PAHT", &["HOME", "PATH"], true).as_deref(), Some("PATH"));
+        assert_eq!(
+            suggest("PAHT", &["HOME", "PATH"], true).as_deref(),
+            Some("PATH")
+        );
         assert_eq!(suggest("PATH", &["PATH"], true), None);
         assert_eq!(suggest("XYZWV", &["PATH"], true), None);
         assert_eq!(levenshtein("kitten", "sitting"), 3);

@@ -4,6 +4,9 @@
 //! The Dockerfiles are turned into syntax nodes by a small line-based builder below, so that these
 //! tests depend only on the node contract (src/syntax/node.rs), not on the parser.
 
+// Helpers outside #[test] functions panic on bad fixtures on purpose.
+#![allow(clippy::unwrap_used)]
+
 use std::collections::BTreeMap;
 
 use keel_dockerfile::check::{check, CheckConfig, CheckOptions, Finding, RuleSet};

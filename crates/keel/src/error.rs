@@ -21,9 +21,6 @@ pub enum CliError {
     Dockerfile(Box<DockerfileFailure>),
     /// The command line itself is wrong: exit 2 (clap also uses 2).
     Usage(String),
-    /// The command ran and its result is a failure with nothing more to say (e.g. check findings
-    /// that are errors): exit with this code, print nothing more.
-    Silent(i32),
 }
 
 impl CliError {
@@ -31,7 +28,6 @@ impl CliError {
         match self {
             CliError::User(_) | CliError::Dockerfile(_) => 1,
             CliError::Usage(_) => 2,
-            CliError::Silent(code) => *code,
         }
     }
 

@@ -30,7 +30,6 @@ fn label(name: &str, ansi: &str) -> String {
 pub fn error(err: &CliError) {
     let mut out = String::new();
     match err {
-        CliError::Silent(_) => return,
         CliError::Usage(msg) => {
             out.push_str(&format!("{}: {msg}\n", label("error", "1;31")));
             out.push_str("\nFor more information, try '--help'.\n");

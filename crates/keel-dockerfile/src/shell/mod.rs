@@ -2,6 +2,10 @@
 //! `${V+w}`, `${V:?msg}`, `${V?msg}`, `${V#p}`, `${V##p}`, `${V%p}`, `${V%%p}`, `${V/p/r}`,
 //! `${V//p/r}`, and word splitting. It never runs a shell: it only rewrites words.
 
+mod goquote;
+mod lexer;
+mod pattern;
+
 use std::collections::BTreeSet;
 
 use crate::error::Error;
@@ -31,6 +35,7 @@ pub struct Expanded<T> {
 /// The lexer, configured as BuildKit's `shell.Lex`.
 #[derive(Debug, Clone)]
 pub struct Lexer {
+    /// The escape character: `\` by default, a backtick after an `escape` directive.
     pub escape: char,
     /// Keep quotes in the output (BuildKit `RawQuotes`).
     pub raw_quotes: bool,
@@ -41,6 +46,7 @@ pub struct Lexer {
 }
 
 impl Lexer {
+    /// A lexer in BuildKit's default mode (quotes and escapes removed, unset variables empty).
     pub fn new(escape: char) -> Lexer {
         Lexer {
             escape,
@@ -51,21 +57,59 @@ impl Lexer {
     }
 
     /// One word: quotes removed, variables expanded, no field splitting (`ProcessWord`).
-    pub fn process_word(&self, _word: &str, _env: &dyn Env) -> Result<String, Error> {
-        todo!("shell::process_word")
+    pub fn process_word(&self, word: &str, env: &dyn Env) -> Result<String, Error> {
+        Ok(self.run(word, env, false, false)?.value)
     }
 
     /// Words: like the shell, unquoted expansions split on blanks (`ProcessWords`).
-    pub fn process_words(&self, _word: &str, _env: &dyn Env) -> Result<Vec<String>, Error> {
-        todo!("shell::process_words")
+    pub fn process_words(&self, word: &str, env: &dyn Env) -> Result<Vec<String>, Error> {
+        Ok(self.run(word, env, true, false)?.words)
     }
 
     /// [`Lexer::process_word`] that also reports referenced variables (`ProcessWordWithMatches`).
     pub fn process_word_with_matches(
         &self,
-        _word: &str,
-        _env: &dyn Env,
+        word: &str,
+        env: &dyn Env,
     ) -> Result<Expanded<String>, Error> {
-        todo!("shell::process_word_with_matches")
+        let out = self.run(word, env, false, true)?;
+        Ok(Expanded {
+            value: out.value,
+            matched: out.matched,
+            unmatched: out.unmatched,
+        })
+    }
+
+    /// [`Lexer::process_words`] that also reports referenced variables.
+    pub fn process_words_with_matches(
+        &self,
+        word: &str,
+        env: &dyn Env,
+    ) -> Result<Expanded<Vec<String>>, Error> {
+        let out = self.run(word, env, true, true)?;
+        Ok(Expanded {
+            value: out.words,
+            matched: out.matched,
+            unmatched: out.unmatched,
+        })
+    }
+
+    fn run(
+        &self,
+        word: &str,
+        env: &dyn Env,
+        words: bool,
+        track: bool,
+    ) -> Result<lexer::Output, Error> {
+        lexer::run(self, word, env, words, track).map_err(|message| {
+            // BuildKit's own wrapping, so users see the same text as with `docker build`.
+            Error::expansion(
+                format!("failed to process {}: {message}", goquote::go_quote(word)),
+                None,
+            )
+        })
     }
 }
+
+#[cfg(test)]
+mod tests;

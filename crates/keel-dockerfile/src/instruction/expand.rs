@@ -160,3 +160,115 @@ impl Command {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::instruction::{ArgDef, Copy, MountType, Run};
+
+    fn cmd(instruction: Instruction) -> Command {
+        Command {
+            instruction,
+            span: Span::on_line(3, 1, 10),
+            original: String::new(),
+        }
+    }
+
+    fn env() -> BTreeMap<String, String> {
+        [("A", "1"), ("DIR", "/app"), ("T", "cache"), ("P", "80 443")]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect()
+    }
+
+    fn expand(c: &Command) -> Expanded<Command> {
+        c.expand(&Lexer::new('\\'), &env()).unwrap()
+    }
+
+    #[test]
+    fn env_values_are_shell_words() {
+        let c = cmd(Instruction::Env(vec![KeyValue {
+            key: "K".into(),
+            value: "\"a b\"-$A-$NOPE".into(),
+            has_equals: true,
+        }]));
+        let out = expand(&c);
+        let Instruction::Env(kvs) = out.value.instruction else {
+            panic!("not env")
+        };
+        assert_eq!(kvs[0].value, "a b-1-");
+        assert!(out.matched.contains("A"));
+        assert!(out.unmatched.contains("NOPE"));
+    }
+
+    #[test]
+    fn copy_fields() {
+        let c = cmd(Instruction::Copy(Copy {
+            paths: SourcesAndDest {
+                dest: "$DIR/".into(),
+                sources: vec!["src-$A".into()],
+                contents: Vec::new(),
+            },
+            from: Some("${STAGE:-build}".into()),
+            chown: Some("$A:$A".into()),
+            chmod: Some("0${A}755".into()),
+            ..Copy::default()
+        }));
+        let Instruction::Copy(c) = expand(&c).value.instruction else {
+            panic!("not copy")
+        };
+        assert_eq!(c.paths.dest, "/app/");
+        assert_eq!(c.paths.sources, ["src-1"]);
+        assert_eq!(c.from.as_deref(), Some("build"));
+        assert_eq!(c.chown.as_deref(), Some("1:1"));
+        assert_eq!(c.chmod.as_deref(), Some("01755"));
+    }
+
+    #[test]
+    fn expose_splits_and_run_text_stays() {
+        let c = cmd(Instruction::Expose(vec!["$P".into(), "8080/udp".into()]));
+        let Instruction::Expose(p) = expand(&c).value.instruction else {
+            panic!("not expose")
+        };
+        assert_eq!(p, ["80", "443", "8080/udp"]);
+        let run = Run {
+            cmd: crate::instruction::CommandLine {
+                cmd_line: vec!["echo $A".into()],
+                prepend_shell: true,
+                files: Vec::new(),
+            },
+            mount_specs: vec!["type=$T,target=$DIR/c".into()],
+            ..Run::default()
+        };
+        let Instruction::Run(r) = expand(&cmd(Instruction::Run(run))).value.instruction else {
+            panic!("not run")
+        };
+        assert_eq!(r.cmd.cmd_line, ["echo $A"]);
+        assert_eq!(r.mounts[0].kind, MountType::Cache);
+        assert_eq!(r.mounts[0].target.as_deref(), Some("/app/c"));
+    }
+
+    #[test]
+    fn arg_defaults_and_errors_have_span() {
+        let c = cmd(Instruction::Arg(vec![ArgDef {
+            key: "X".into(),
+            value: Some("${A}0".into()),
+            comment: None,
+        }]));
+        let Instruction::Arg(a) = expand(&c).value.instruction else {
+            panic!("not arg")
+        };
+        assert_eq!(a[0].value.as_deref(), Some("10"));
+        let bad = cmd(Instruction::Workdir("${MISSING:?is required}".into()));
+        let e = bad.expand(&Lexer::new('\\'), &env()).unwrap_err();
+        assert_eq!(e.span, Some(Span::on_line(3, 1, 10)));
+        let bad_mount = cmd(Instruction::Run(Run {
+            mount_specs: vec!["type=$A".into()],
+            ..Run::default()
+        }));
+        let e = bad_mount.expand(&Lexer::new('\\'), &env()).unwrap_err();
+        assert_eq!(e.message, "unsupported mount type \"1\"");
+    }
+}

@@ -257,3 +257,28 @@ fn run_device_json() {
     }
     t.finish("instructions/run_device.json");
 }
+
+/// BuildKit's `TestHealthCheckCmd` and the unknown-keyword suggestion, through the real parser.
+#[test]
+fn healthcheck_and_unknown_keyword() {
+    let c = first("HEALTHCHECK --interval=5s CMD hello world").expect("parses");
+    let Instruction::Healthcheck(h) = c.instruction else {
+        panic!("not HEALTHCHECK")
+    };
+    assert_eq!(h.test, ["CMD-SHELL", "hello world"]);
+    assert_eq!(h.interval, Some(std::time::Duration::from_secs(5)));
+    let c = first("HEALTHCHECK CMD [\"curl\", \"-f\", \"http://localhost\"]").expect("parses");
+    let Instruction::Healthcheck(h) = c.instruction else {
+        panic!("not HEALTHCHECK")
+    };
+    assert_eq!(h.test, ["CMD", "curl", "-f", "http://localhost"]);
+    assert_eq!(
+        first("RNU make").unwrap_err(),
+        "unknown instruction: RNU (did you mean RUN?)"
+    );
+    let c = first("ONBUILD RUN <<EOF\necho hi\nEOF").expect("parses");
+    let Instruction::Onbuild(o) = c.instruction else {
+        panic!("not ONBUILD")
+    };
+    assert_eq!(o.expression, "RUN <<EOF\necho hi\nEOF");
+}

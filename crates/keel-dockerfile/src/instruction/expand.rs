@@ -1,0 +1,274 @@
+//! Variable expansion of instructions, for exactly the instructions and fields Docker expands:
+//! ADD, COPY (with `--chown`, `--chmod`, `--from`), ENV, EXPOSE, FROM, LABEL, STOPSIGNAL, USER,
+//! VOLUME, WORKDIR, ARG, and the values of RUN `--mount`. RUN, CMD, ENTRYPOINT, SHELL and
+//! HEALTHCHECK command text is left to the shell at run time; ONBUILD triggers are expanded when
+//! they run. Heredoc bodies are expanded by whoever writes them out.
+
+use std::collections::BTreeSet;
+
+use super::run_flags::parse_mount;
+use super::{Command, Instruction, KeyValue, SourcesAndDest};
+use crate::error::Error;
+use crate::shell::{Env, Expanded, Lexer};
+use crate::span::Span;
+
+/// Runs the lexer over words and remembers which variables they referenced.
+struct Expander<'a> {
+    lexer: &'a Lexer,
+    env: &'a dyn Env,
+    span: Span,
+    matched: BTreeSet<String>,
+    unmatched: BTreeSet<String>,
+}
+
+impl Expander<'_> {
+    /// One word: quotes removed, variables substituted, no splitting.
+    fn word(&mut self, word: &str) -> Result<String, Error> {
+        let out = self
+            .lexer
+            .process_word_with_matches(word, self.env)
+            .map_err(|e| e.at(self.span))?;
+        self.matched.extend(out.matched);
+        self.unmatched.extend(out.unmatched);
+        Ok(out.value)
+    }
+
+    fn opt(&mut self, word: Option<&String>) -> Result<Option<String>, Error> {
+        word.map(|w| self.word(w)).transpose()
+    }
+
+    /// Words split on blanks, as EXPOSE takes them.
+    fn words(&mut self, word: &str) -> Result<Vec<String>, Error> {
+        // The word-splitting call does not report matches; take them from the one-word pass.
+        self.word(word)?;
+        self.lexer
+            .process_words(word, self.env)
+            .map_err(|e| e.at(self.span))
+    }
+
+    fn key_values(&mut self, kvs: &[KeyValue]) -> Result<Vec<KeyValue>, Error> {
+        kvs.iter()
+            .map(|kv| {
+                Ok(KeyValue {
+                    key: self.word(&kv.key)?,
+                    value: self.word(&kv.value)?,
+                    has_equals: kv.has_equals,
+                })
+            })
+            .collect()
+    }
+
+    fn paths(&mut self, p: &SourcesAndDest) -> Result<SourcesAndDest, Error> {
+        Ok(SourcesAndDest {
+            dest: self.word(&p.dest)?,
+            sources: p
+                .sources
+                .iter()
+                .map(|s| self.word(s))
+                .collect::<Result<_, _>>()?,
+            contents: p.contents.clone(),
+        })
+    }
+}
+
+impl Command {
+    /// Substitute variables from `env` in the fields Docker expands (see the module docs).
+    ///
+    /// Returns the expanded command with the variables it referenced, set and unset (the
+    /// UndefinedVar check reads the latter). Errors carry the instruction's span.
+    pub fn expand(&self, lexer: &Lexer, env: &dyn Env) -> Result<Expanded<Command>, Error> {
+        let mut x = Expander {
+            lexer,
+            env,
+            span: self.span,
+            matched: BTreeSet::new(),
+            unmatched: BTreeSet::new(),
+        };
+        let instruction = match &self.instruction {
+            Instruction::From(f) => {
+                let mut f = f.clone();
+                f.base = x.word(&f.base)?;
+                f.platform = x.opt(f.platform.as_ref())?;
+                Instruction::From(f)
+            }
+            Instruction::Run(r) => {
+                let mut r = r.clone();
+                let mut mounts = Vec::with_capacity(r.mount_specs.len());
+                for spec in &r.mount_specs {
+                    let mut expand_value = |v: &str| x.word(v).map_err(|e| e.message);
+                    let mount = parse_mount(spec, Some(&mut expand_value))
+                        .map_err(|m| Error::instruction(m, Some(self.span)))?;
+                    mounts.extend(mount);
+                }
+                r.mounts = mounts;
+                Instruction::Run(r)
+            }
+            Instruction::Label(kvs) => Instruction::Label(x.key_values(kvs)?),
+            Instruction::Env(kvs) => Instruction::Env(x.key_values(kvs)?),
+            Instruction::Expose(ports) => {
+                let mut out = Vec::with_capacity(ports.len());
+                for p in ports {
+                    out.extend(x.words(p)?);
+                }
+                Instruction::Expose(out)
+            }
+            Instruction::Add(a) => {
+                let mut a = a.clone();
+                a.chown = x.opt(a.chown.as_ref())?;
+                a.chmod = x.opt(a.chmod.as_ref())?;
+                a.checksum = x.opt(a.checksum.as_ref())?;
+                a.paths = x.paths(&a.paths)?;
+                Instruction::Add(a)
+            }
+            Instruction::Copy(c) => {
+                let mut c = c.clone();
+                c.chown = x.opt(c.chown.as_ref())?;
+                c.chmod = x.opt(c.chmod.as_ref())?;
+                c.from = x.opt(c.from.as_ref())?.filter(|f| !f.is_empty());
+                c.paths = x.paths(&c.paths)?;
+                Instruction::Copy(c)
+            }
+            Instruction::Volume(vs) => {
+                Instruction::Volume(vs.iter().map(|v| x.word(v)).collect::<Result<_, _>>()?)
+            }
+            Instruction::User(u) => Instruction::User(x.word(u)?),
+            Instruction::Workdir(w) => Instruction::Workdir(x.word(w)?),
+            Instruction::Stopsignal(s) => Instruction::Stopsignal(x.word(s)?),
+            Instruction::Arg(args) => {
+                let mut args = args.clone();
+                for a in &mut args {
+                    a.key = x.word(&a.key)?;
+                    a.value = x.opt(a.value.as_ref())?;
+                }
+                Instruction::Arg(args)
+            }
+            other @ (Instruction::Cmd(_)
+            | Instruction::Entrypoint(_)
+            | Instruction::Shell(_)
+            | Instruction::Healthcheck(_)
+            | Instruction::Maintainer(_)
+            | Instruction::Onbuild(_)) => other.clone(),
+        };
+        Ok(Expanded {
+            value: Command {
+                instruction,
+                span: self.span,
+                original: self.original.clone(),
+            },
+            matched: x.matched,
+            unmatched: x.unmatched,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::instruction::{ArgDef, Copy, MountType, Run};
+
+    fn cmd(instruction: Instruction) -> Command {
+        Command {
+            instruction,
+            span: Span::on_line(3, 1, 10),
+            original: String::new(),
+        }
+    }
+
+    fn env() -> BTreeMap<String, String> {
+        [("A", "1"), ("DIR", "/app"), ("T", "cache"), ("P", "80 443")]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect()
+    }
+
+    fn expand(c: &Command) -> Expanded<Command> {
+        c.expand(&Lexer::new('\\'), &env()).unwrap()
+    }
+
+    #[test]
+    fn env_values_are_shell_words() {
+        let c = cmd(Instruction::Env(vec![KeyValue {
+            key: "K".into(),
+            value: "\"a b\"-$A-$NOPE".into(),
+            has_equals: true,
+        }]));
+        let out = expand(&c);
+        let Instruction::Env(kvs) = out.value.instruction else {
+            panic!("not env")
+        };
+        assert_eq!(kvs[0].value, "a b-1-");
+        assert!(out.matched.contains("A"));
+        assert!(out.unmatched.contains("NOPE"));
+    }
+
+    #[test]
+    fn copy_fields() {
+        let c = cmd(Instruction::Copy(Copy {
+            paths: SourcesAndDest {
+                dest: "$DIR/".into(),
+                sources: vec!["src-$A".into()],
+                contents: Vec::new(),
+            },
+            from: Some("${STAGE:-build}".into()),
+            chown: Some("$A:$A".into()),
+            chmod: Some("0${A}755".into()),
+            ..Copy::default()
+        }));
+        let Instruction::Copy(c) = expand(&c).value.instruction else {
+            panic!("not copy")
+        };
+        assert_eq!(c.paths.dest, "/app/");
+        assert_eq!(c.paths.sources, ["src-1"]);
+        assert_eq!(c.from.as_deref(), Some("build"));
+        assert_eq!(c.chown.as_deref(), Some("1:1"));
+        assert_eq!(c.chmod.as_deref(), Some("01755"));
+    }
+
+    #[test]
+    fn expose_splits_and_run_text_stays() {
+        let c = cmd(Instruction::Expose(vec!["$P".into(), "8080/udp".into()]));
+        let Instruction::Expose(p) = expand(&c).value.instruction else {
+            panic!("not expose")
+        };
+        assert_eq!(p, ["80", "443", "8080/udp"]);
+        let run = Run {
+            cmd: crate::instruction::CommandLine {
+                cmd_line: vec!["echo $A".into()],
+                prepend_shell: true,
+                files: Vec::new(),
+            },
+            mount_specs: vec!["type=$T,target=$DIR/c".into()],
+            ..Run::default()
+        };
+        let Instruction::Run(r) = expand(&cmd(Instruction::Run(run))).value.instruction else {
+            panic!("not run")
+        };
+        assert_eq!(r.cmd.cmd_line, ["echo $A"]);
+        assert_eq!(r.mounts[0].kind, MountType::Cache);
+        assert_eq!(r.mounts[0].target.as_deref(), Some("/app/c"));
+    }
+
+    #[test]
+    fn arg_defaults_and_errors_have_span() {
+        let c = cmd(Instruction::Arg(vec![ArgDef {
+            key: "X".into(),
+            value: Some("${A}0".into()),
+            comment: None,
+        }]));
+        let Instruction::Arg(a) = expand(&c).value.instruction else {
+            panic!("not arg")
+        };
+        assert_eq!(a[0].value.as_deref(), Some("10"));
+        let bad = cmd(Instruction::Workdir("${MISSING:?is required}".into()));
+        let e = bad.expand(&Lexer::new('\\'), &env()).unwrap_err();
+        assert_eq!(e.span, Some(Span::on_line(3, 1, 10)));
+        let bad_mount = cmd(Instruction::Run(Run {
+            mount_specs: vec!["type=$A".into()],
+            ..Run::default()
+        }));
+        let e = bad_mount.expand(&Lexer::new('\\'), &env()).unwrap_err();
+        assert_eq!(e.message, "unsupported mount type \"1\"");
+    }
+}

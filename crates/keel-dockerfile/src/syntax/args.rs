@@ -1,0 +1,289 @@
+//! Per-instruction argument shapes: BuildKit's dispatch table and its line parsers
+//! (`parseMaybeJSON`, `parseNameVal`, `parseWords`, `parseHealthConfig`, ...).
+
+use super::dump::quote;
+use super::json::{parse_json_array, JsonError};
+use super::node::{Arg, Node};
+use super::split::{is_space_byte, is_token_space, split_command};
+use crate::error::Error;
+use crate::span::Span;
+
+/// How BuildKit's parser shapes an instruction's arguments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// ADD, COPY, VOLUME: JSON array or whitespace-separated words.
+    MaybeJsonToList,
+    /// ARG: raw words.
+    NameOrNameVal,
+    /// RUN, CMD, ENTRYPOINT, SHELL: JSON array or one shell string.
+    MaybeJson,
+    /// ENV, LABEL: key/value/marker triples.
+    NameVal(&'static str),
+    /// FROM, EXPOSE: whitespace-separated words.
+    Words,
+    /// HEALTHCHECK: type, then as `MaybeJson`.
+    Health,
+    /// MAINTAINER, STOPSIGNAL, USER, WORKDIR: the rest as one string.
+    Single,
+    /// ONBUILD: a nested instruction.
+    SubCommand,
+}
+
+fn shape(keyword: &str) -> Option<Shape> {
+    Some(match keyword {
+        "add" | "copy" | "volume" => Shape::MaybeJsonToList,
+        "arg" => Shape::NameOrNameVal,
+        "cmd" | "entrypoint" | "run" | "shell" => Shape::MaybeJson,
+        "env" => Shape::NameVal("ENV"),
+        "label" => Shape::NameVal("LABEL"),
+        "expose" | "from" => Shape::Words,
+        "healthcheck" => Shape::Health,
+        "maintainer" | "stopsignal" | "user" | "workdir" => Shape::Single,
+        "onbuild" => Shape::SubCommand,
+        _ => return None,
+    })
+}
+
+/// Whether BuildKit's parser knows `keyword` (lower-case); others are kept, with their words,
+/// for the instruction layer to reject.
+pub(crate) fn is_dispatched(keyword: &str) -> bool {
+    shape(keyword).is_some()
+}
+
+/// A node from one logical line (BuildKit's `newNodeFromLine`); `span` is where errors point.
+pub(crate) fn node_from_line(
+    line: &str,
+    escape: char,
+    prev_comment: Vec<String>,
+    span: Span,
+) -> Result<Node, Error> {
+    let (keyword, flags, rest) = split_command(line);
+    let (args, json) = match shape(&keyword) {
+        Some(s) => shape_args(s, &rest, escape, span)?,
+        None => (words_of(&rest), false),
+    };
+    Ok(Node {
+        keyword,
+        flags,
+        args,
+        json,
+        heredocs: Vec::new(),
+        original: line.to_string(),
+        prev_comment,
+        span,
+    })
+}
+
+fn shape_args(s: Shape, rest: &str, escape: char, span: Span) -> Result<(Vec<Arg>, bool), Error> {
+    let fail = |msg: String| Error::syntax(msg, Some(span));
+    Ok(match s {
+        Shape::MaybeJsonToList => match parse_json_array(rest) {
+            Ok(v) => (words(v), true),
+            Err(JsonError::NotStringArray) => {
+                return Err(fail(JsonError::NotStringArray.to_string()))
+            }
+            Err(_) => (words_of(rest), false),
+        },
+        Shape::MaybeJson => maybe_json(rest).map_err(fail)?,
+        Shape::NameOrNameVal => (words(parse_words(rest, escape)), false),
+        Shape::NameVal(key) => (name_val(rest, key, escape).map_err(fail)?, false),
+        Shape::Words => (words_of(rest), false),
+        Shape::Single if rest.is_empty() => (Vec::new(), false),
+        Shape::Single => (vec![Arg::Word(rest.to_string())], false),
+        Shape::Health => health(rest).map_err(fail)?,
+        Shape::SubCommand if rest.is_empty() => (Vec::new(), false),
+        Shape::SubCommand => {
+            let child = node_from_line(rest, escape, Vec::new(), span)?;
+            (vec![Arg::Nested(Box::new(child))], false)
+        }
+    })
+}
+
+fn words(v: Vec<String>) -> Vec<Arg> {
+    v.into_iter().map(Arg::Word).collect()
+}
+
+/// BuildKit's `parseStringsWhitespaceDelimited` (the rest is already trimmed).
+fn words_of(rest: &str) -> Vec<Arg> {
+    rest.split(is_token_space)
+        .filter(|w| !w.is_empty())
+        .map(|w| Arg::Word(w.to_string()))
+        .collect()
+}
+
+/// BuildKit's `parseMaybeJSON`: the JSON elements, or the whole rest as one shell string.
+fn maybe_json(rest: &str) -> Result<(Vec<Arg>, bool), String> {
+    if rest.is_empty() {
+        return Ok((Vec::new(), false));
+    }
+    match parse_json_array(rest) {
+        Ok(v) => Ok((words(v), true)),
+        Err(JsonError::NotStringArray) => Err(JsonError::NotStringArray.to_string()),
+        Err(_) => Ok((vec![Arg::Word(rest.to_string())], false)),
+    }
+}
+
+/// BuildKit's `parseHealthConfig`: the first word (`CMD`, `NONE`, ...), then as `parseMaybeJSON`.
+fn health(rest: &str) -> Result<(Vec<Arg>, bool), String> {
+    let b = rest.as_bytes();
+    let sep = b.iter().position(|&c| is_space_byte(c)).unwrap_or(b.len());
+    if sep == 0 {
+        return Ok((Vec::new(), false));
+    }
+    let next = sep + b[sep..].iter().take_while(|&&c| is_space_byte(c)).count();
+    let typ = String::from_utf8_lossy(&b[..sep]).into_owned();
+    let cmd = String::from_utf8_lossy(&b[next..]);
+    let (mut args, json) = maybe_json(&cmd)?;
+    args.insert(0, Arg::Word(typ));
+    Ok((args, json))
+}
+
+/// BuildKit's `parseNameVal` for ENV and LABEL: `K v` (legacy) or `k=v ...`, values raw.
+fn name_val(rest: &str, key: &str, escape: char) -> Result<Vec<Arg>, String> {
+    let ws = parse_words(rest, escape);
+    let Some(first) = ws.first() else {
+        return Ok(Vec::new());
+    };
+    if !first.contains('=') {
+        let Some(i) = rest.find(is_token_space) else {
+            return Err(format!("{key} must have two arguments"));
+        };
+        let value = rest[i..].trim_start_matches(is_token_space);
+        return Ok(vec![
+            Arg::Word(rest[..i].to_string()),
+            Arg::Word(value.to_string()),
+            Arg::Word(String::new()),
+        ]);
+    }
+    let mut out = Vec::with_capacity(ws.len() * 3);
+    for w in ws {
+        let Some((k, v)) = w.split_once('=') else {
+            return Err(format!(
+                "Syntax error - can't find = in {}. Must be of the form: name=value",
+                quote(&w)
+            ));
+        };
+        out.push(Arg::Word(k.to_string()));
+        out.push(Arg::Word(v.to_string()));
+        out.push(Arg::Word("=".to_string()));
+    }
+    Ok(out)
+}
+
+/// BuildKit's `parseWords`: blank-separated words, quotes and escapes kept as written (they are
+/// removed later, by variable expansion).
+pub fn parse_words(rest: &str, escape: char) -> Vec<String> {
+    #[derive(PartialEq)]
+    enum Phase {
+        Spaces,
+        Word,
+        Quote,
+    }
+    let mut words = Vec::new();
+    let mut phase = Phase::Spaces;
+    let mut quote = '\0';
+    let mut blank_ok = false;
+    let mut word = String::new();
+    let mut it = rest.chars().peekable();
+    loop {
+        let Some(ch) = it.next() else {
+            if phase != Phase::Spaces && (blank_ok || !word.is_empty()) {
+                words.push(word);
+            }
+            return words;
+        };
+        if phase == Phase::Spaces {
+            if ch.is_whitespace() {
+                continue;
+            }
+            phase = Phase::Word;
+        }
+        if phase == Phase::Word {
+            if ch.is_whitespace() {
+                phase = Phase::Spaces;
+                if blank_ok || !word.is_empty() {
+                    words.push(std::mem::take(&mut word));
+                }
+                blank_ok = false;
+                continue;
+            }
+            if ch == '\'' || ch == '"' {
+                quote = ch;
+                blank_ok = true;
+                phase = Phase::Quote;
+            }
+            if ch == escape {
+                // An escape at the very end is dropped; otherwise it stays with the next char.
+                match it.next() {
+                    None => continue,
+                    Some(next) => {
+                        word.push(ch);
+                        word.push(next);
+                        continue;
+                    }
+                }
+            }
+            word.push(ch);
+            continue;
+        }
+        // Inside quotes: the escape works except in single quotes.
+        if ch == quote {
+            phase = Phase::Word;
+        }
+        if ch == escape && quote != '\'' {
+            match it.next() {
+                None => {
+                    phase = Phase::Word;
+                    continue;
+                }
+                Some(next) => {
+                    word.push(ch);
+                    word.push(next);
+                    continue;
+                }
+            }
+        }
+        word.push(ch);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn name_val_forms() {
+        let w = |v: Vec<Arg>| {
+            v.iter()
+                .map(|a| a.as_word().unwrap_or("?").to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            w(name_val("A b c", "ENV", '\\').unwrap()),
+            vec!["A", "b c", ""]
+        );
+        assert_eq!(
+            w(name_val("a=1 b=\"x y\"", "ENV", '\\').unwrap()),
+            vec!["a", "1", "=", "b", "\"x y\"", "="]
+        );
+        assert_eq!(
+            name_val("PATH", "ENV", '\\').unwrap_err(),
+            "ENV must have two arguments"
+        );
+        assert_eq!(
+            name_val("a=1 b", "LABEL", '\\').unwrap_err(),
+            "Syntax error - can't find = in \"b\". Must be of the form: name=value"
+        );
+    }
+
+    #[test]
+    fn words_with_escapes() {
+        assert_eq!(
+            parse_words("a\\ b 'c d' \"e\\\"f\"", '\\'),
+            vec!["a\\ b", "'c d'", "\"e\\\"f\""]
+        );
+        assert_eq!(parse_words("x=\"\"", '\\'), vec!["x=\"\""]);
+        assert_eq!(parse_words("a`  b", '`'), vec!["a` ", "b"]);
+        assert_eq!(parse_words("end\\", '\\'), vec!["end"]);
+    }
+}

@@ -1,0 +1,167 @@
+//! An instruction line → keyword, `--flags` and the rest (BuildKit's `splitCommand` and
+//! `extractBuilderFlags`).
+
+/// BuildKit's `tokenWhitespace` / `reWhitespace` class: `[\t\v\f\r ]`.
+pub(crate) fn is_token_space(c: char) -> bool {
+    matches!(c, '\t' | '\u{b}' | '\u{c}' | '\r' | ' ')
+}
+
+/// Go's `unicode.IsSpace` applied to a single byte taken as a rune, as BuildKit's byte-wise
+/// loops do: besides the ASCII blanks, the bytes 0x85 and 0xA0 count as blanks.
+pub(crate) fn is_space_byte(b: u8) -> bool {
+    matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ' | 0x85 | 0xa0)
+}
+
+/// Go's `strings.ToLower`, one character at a time (no context rules).
+pub(crate) fn go_lower(s: &str) -> String {
+    if s.is_ascii() {
+        return s.to_ascii_lowercase();
+    }
+    s.chars()
+        .map(|c| c.to_lowercase().next().unwrap_or(c))
+        .collect()
+}
+
+/// The keyword (lower-cased), the flags and the rest of the line, trimmed.
+pub(crate) fn split_command(line: &str) -> (String, Vec<String>, String) {
+    let trimmed = line.trim();
+    match trimmed.find(is_token_space) {
+        None => (go_lower(trimmed), Vec::new(), String::new()),
+        Some(i) => {
+            let cmd = go_lower(&trimmed[..i]);
+            let after = trimmed[i..].trim_start_matches(is_token_space);
+            let (rest, flags) = extract_builder_flags(after);
+            (cmd, flags, rest.trim().to_string())
+        }
+    }
+}
+
+/// BuildKit's `extractBuilderFlags`: leading words that start with `--`, quotes removed and
+/// `\` escapes applied; `--` alone ends them and is dropped.
+///
+/// BuildKit walks this part byte by byte and stores each byte as a character, so a non-ASCII
+/// flag value comes out re-encoded (`é` → `Ã©`), and the bytes 0x85 and 0xA0 inside a
+/// character split words. Kept as is: the same Dockerfile must mean the same thing.
+pub(crate) fn extract_builder_flags(line: &str) -> (String, Vec<String>) {
+    #[derive(PartialEq)]
+    enum Phase {
+        Spaces,
+        Word,
+        Quote,
+    }
+    let b = line.as_bytes();
+    let rest_at = |pos: usize| String::from_utf8_lossy(&b[pos..]).into_owned();
+    let mut words = Vec::new();
+    let mut phase = Phase::Spaces;
+    let mut word = String::new();
+    let mut quote = 0u8;
+    let mut blank_ok = false;
+    let mut pos = 0;
+    while pos <= b.len() {
+        let at_end = pos == b.len();
+        let ch = if at_end { 0 } else { b[pos] };
+        if phase == Phase::Spaces {
+            if at_end {
+                break;
+            }
+            if is_space_byte(ch) {
+                pos += 1;
+                continue;
+            }
+            if ch != b'-' || b.get(pos + 1) != Some(&b'-') {
+                return (rest_at(pos), words);
+            }
+            phase = Phase::Word;
+        }
+        if at_end {
+            if word != "--" && (blank_ok || !word.is_empty()) {
+                words.push(word);
+            }
+            break;
+        }
+        if phase == Phase::Word {
+            if is_space_byte(ch) {
+                phase = Phase::Spaces;
+                if word == "--" {
+                    return (rest_at(pos), words);
+                }
+                if blank_ok || !word.is_empty() {
+                    words.push(std::mem::take(&mut word));
+                }
+                word.clear();
+                blank_ok = false;
+                pos += 1;
+                continue;
+            }
+            if ch == b'\'' || ch == b'"' {
+                quote = ch;
+                blank_ok = true;
+                phase = Phase::Quote;
+                pos += 1;
+                continue;
+            }
+            let mut c = ch;
+            if c == b'\\' {
+                if pos + 1 == b.len() {
+                    pos += 1;
+                    continue;
+                }
+                pos += 1;
+                c = b[pos];
+            }
+            word.push(char::from(c));
+            pos += 1;
+            continue;
+        }
+        // Inside quotes.
+        if ch == quote {
+            phase = Phase::Word;
+            pos += 1;
+            continue;
+        }
+        let mut c = ch;
+        if c == b'\\' {
+            if pos + 1 == b.len() {
+                phase = Phase::Word;
+                pos += 1;
+                continue;
+            }
+            pos += 1;
+            c = b[pos];
+        }
+        word.push(char::from(c));
+        pos += 1;
+    }
+    (String::new(), words)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags() {
+        let (rest, f) = extract_builder_flags("--a=1 --b=\"x y\" --c='' -- --d foo");
+        assert_eq!(f, vec!["--a=1", "--b=x y", "--c="]);
+        assert_eq!(rest, " --d foo");
+        let (rest, f) = extract_builder_flags("--x=a\\ b foo");
+        assert_eq!((rest.as_str(), f), ("foo", vec!["--x=a b".to_string()]));
+        let (rest, f) = extract_builder_flags("--only");
+        assert_eq!((rest.as_str(), f), ("", vec!["--only".to_string()]));
+        let (rest, f) = extract_builder_flags("-x foo");
+        assert_eq!((rest.as_str(), f.len()), ("-x foo", 0));
+        // BuildKit's byte-wise reading re-encodes non-ASCII flag values.
+        let (_, f) = extract_builder_flags("--chown=é x");
+        assert_eq!(f, vec!["--chown=Ã©"]);
+    }
+
+    #[test]
+    fn command() {
+        let (cmd, flags, rest) = split_command("  RuN\t--mount=type=cache  echo hi  ");
+        assert_eq!(
+            (cmd.as_str(), flags.len(), rest.as_str()),
+            ("run", 1, "echo hi")
+        );
+        assert_eq!(split_command("FROM").0, "from");
+    }
+}

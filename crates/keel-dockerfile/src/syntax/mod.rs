@@ -242,3 +242,6 @@ fn can_contain_heredoc(node: &Node) -> bool {
     };
     matches!(target.keyword.as_str(), "run" | "copy" | "add") && !target.json
 }
+
+#[cfg(test)]
+mod tests;

@@ -30,7 +30,9 @@ fn init_tracing(global: &cli::GlobalArgs) {
     let filter = match (&global.log_level, global.debug) {
         (_, true) => EnvFilter::new("debug"),
         (Some(level), false) => EnvFilter::new(level),
-        (None, false) => EnvFilter::try_from_env("KEEL_LOG").unwrap_or_else(|_| EnvFilter::new("warn")),
+        (None, false) => {
+            EnvFilter::try_from_env("KEEL_LOG").unwrap_or_else(|_| EnvFilter::new("warn"))
+        }
     };
     tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -7,6 +7,7 @@ use super::{
     KeyValue, Onbuild, Run, SourceContent, SourcesAndDest, KEYWORDS,
 };
 use crate::error::Error;
+use crate::span::Span;
 use crate::syntax::{self, Arg, Node};
 
 /// Give a node its typed meaning.
@@ -15,7 +16,18 @@ use crate::syntax::{self, Arg, Node};
 /// RUN?)`, `COPY requires at least two arguments, but only one was provided. Destination could
 /// not be determined`, `unknown flag: --boo`).
 pub fn parse_instruction(node: &Node) -> Result<Command, Error> {
-    let instruction = parse_node(node).map_err(|m| Error::instruction(m, Some(node.span)))?;
+    let instruction = parse_node(node).map_err(|m| {
+        // An unknown keyword is the keyword's fault alone: point at it, not the whole line.
+        let span = if KEYWORDS
+            .iter()
+            .any(|k| k.eq_ignore_ascii_case(&node.keyword))
+        {
+            node.span
+        } else {
+            Span::on_line(node.span.line, node.span.col, node.keyword.chars().count())
+        };
+        Error::instruction(m, Some(span))
+    })?;
     Ok(Command {
         instruction,
         span: node.span,

@@ -50,8 +50,15 @@ pub fn parse_call(call: &str, check: bool) -> CliResult<(CallMethod, CallFormat)
         }
     }
     let method = if check { CallMethod::Check } else { method };
-    if check && !matches!(call.split(',').next(), Some("build" | "check" | "lint" | "")) {
-        return Err(CliError::usage("--check cannot be combined with another --call method"));
+    if check
+        && !matches!(
+            call.split(',').next(),
+            Some("build" | "check" | "lint" | "")
+        )
+    {
+        return Err(CliError::usage(
+            "--check cannot be combined with another --call method",
+        ));
     }
     Ok((method, format))
 }
@@ -77,7 +84,8 @@ pub fn parse_build_args(raw: &[String]) -> BTreeMap<String, String> {
 
 pub fn run(_global: &GlobalArgs, args: BuildArgs) -> CliResult {
     let (method, format) = parse_call(&args.call, args.check)?;
-    let source: DockerfileSource = dockerfile_source::for_build(args.file.as_deref(), &args.context)?;
+    let source: DockerfileSource =
+        dockerfile_source::for_build(args.file.as_deref(), &args.context)?;
     let build_args = parse_build_args(&args.build_args);
     match method {
         CallMethod::Check => super::call::check(&source, &args, &build_args, format),
@@ -102,8 +110,14 @@ mod tests {
 
     #[test]
     fn call_methods() {
-        assert_eq!(parse_call("build", false).unwrap(), (CallMethod::Build, CallFormat::Text));
-        assert_eq!(parse_call("build", true).unwrap(), (CallMethod::Check, CallFormat::Text));
+        assert_eq!(
+            parse_call("build", false).unwrap(),
+            (CallMethod::Build, CallFormat::Text)
+        );
+        assert_eq!(
+            parse_call("build", true).unwrap(),
+            (CallMethod::Check, CallFormat::Text)
+        );
         assert_eq!(
             parse_call("outline,format=json", false).unwrap(),
             (CallMethod::Outline, CallFormat::Json)

@@ -72,10 +72,13 @@ pub fn for_build(file: Option<&str>, context: &str) -> CliResult<DockerfileSourc
     }
     let upper = dir.join("Dockerfile");
     let lower = dir.join("dockerfile");
-    let path = if !upper.exists() && lower.exists() { lower } else { upper };
-    let bytes = std::fs::read(&path).map_err(|e| {
-        anyhow::anyhow!("failed to read Dockerfile {}: {e}", path.display())
-    })?;
+    let path = if !upper.exists() && lower.exists() {
+        lower
+    } else {
+        upper
+    };
+    let bytes = std::fs::read(&path)
+        .map_err(|e| anyhow::anyhow!("failed to read Dockerfile {}: {e}", path.display()))?;
     Ok(DockerfileSource {
         name: display_name(&path),
         bytes,

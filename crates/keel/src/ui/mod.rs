@@ -1,6 +1,7 @@
 //! Everything the user sees: error reports, source snippets, tables. The only module that prints.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod call;
 pub mod check;
 pub mod report;
 pub mod snippet;

@@ -57,7 +57,11 @@ pub fn dockerfile_error(file: &str, source: &[u8], error: &keel_dockerfile::Erro
         Some(span) => format!("{file}:{}:{}: ", span.line, span.col.max(1)),
         None => format!("{file}: "),
     };
-    out.push_str(&format!("{}: {place}{}\n", label("error", "1;31"), error.message));
+    out.push_str(&format!(
+        "{}: {place}{}\n",
+        label("error", "1;31"),
+        error.message
+    ));
     if let Some(span) = &error.span {
         out.push_str(&snippet::caret(&text, span));
     }

@@ -56,14 +56,23 @@ pub fn caret(source: &str, span: &Span) -> String {
 /// between `--------------------` rules.
 pub fn framed(source: &str, span: &Span) -> String {
     const CONTEXT: usize = 2;
-    let total = source.split('\n').count();
+    // A final newline ends the last line; it does not start another.
+    let total = source
+        .strip_suffix('\n')
+        .unwrap_or(source)
+        .split('\n')
+        .count();
     let start = span.line.saturating_sub(CONTEXT).max(1);
     let last = span.end_line.max(span.line);
     let end = (last + CONTEXT).min(total.max(last));
     let mut out = String::from("--------------------\n");
     for n in start..=end {
         let text = line_text(source, n);
-        let marker = if (span.line..=last).contains(&n) { ">>>" } else { "   " };
+        let marker = if (span.line..=last).contains(&n) {
+            ">>>"
+        } else {
+            "   "
+        };
         let _ = writeln!(out, "{n:>4} | {marker} {text}");
     }
     out.push_str("--------------------\n");
@@ -100,7 +109,7 @@ mod tests {
         let out = framed(src, &Span::lines(3, 3));
         assert_eq!(
             out,
-            "--------------------\n   1 |     FROM a\n   2 |     COPY . .\n   3 | >>> CMD x\n   4 |     \n   5 |     \n--------------------\n"
+            "--------------------\n   1 |     FROM a\n   2 |     COPY . .\n   3 | >>> CMD x\n   4 |     \n--------------------\n"
         );
     }
 }

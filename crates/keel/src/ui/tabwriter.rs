@@ -34,7 +34,13 @@ pub fn align(text: &str, min_width: usize, padding: usize) -> String {
     while let Some(section) = sections.next() {
         let more = sections.peek().is_some();
         let lines = split_cells(section, more);
-        let mut table = Table { lines: &lines, min_width, padding, widths: Vec::new(), out: &mut out };
+        let mut table = Table {
+            lines: &lines,
+            min_width,
+            padding,
+            widths: Vec::new(),
+            out: &mut out,
+        };
         table.format(0, lines.len());
         if more {
             out.push('\n');
@@ -55,7 +61,14 @@ struct Cell<'a> {
 fn split_cells(section: &str, terminated: bool) -> Vec<Vec<Cell<'_>>> {
     let mut lines: Vec<Vec<Cell<'_>>> = section
         .split('\n')
-        .map(|line| line.split(['\t', '\x0b']).map(|text| Cell { text, width: display_width(text) }).collect())
+        .map(|line| {
+            line.split(['\t', '\x0b'])
+                .map(|text| Cell {
+                    text,
+                    width: display_width(text),
+                })
+                .collect()
+        })
         .collect();
     if !terminated {
         if let Some(last) = lines.last_mut() {
@@ -176,14 +189,20 @@ aaaaaaaaaaaa   2 hours ago   /bin/sh -c #(nop)  CMD [\"sh\"]                   0
     #[test]
     fn column_blocks() {
         let input = "aaaa\tbbb\td\naa\tb\tdd\na\t\naa\tcccc\teee\n";
-        assert_eq!(align(input, 0, 1), "aaaa bbb d\naa   b   dd\na    \naa   cccc eee\n");
+        assert_eq!(
+            align(input, 0, 1),
+            "aaaa bbb d\naa   b   dd\na    \naa   cccc eee\n"
+        );
     }
 
     #[test]
     fn lines_without_tabs_break_blocks_and_text_after_last_newline_is_kept() {
         assert_eq!(align("a\tb\nno tabs\nccc\td", 0, 1), "a b\nno tabs\nccc d");
         assert_eq!(align("", 10, 3), "");
-        assert_eq!(align("x\t\t\ty\nlonger cell here\tz\n", 10, 3), format!("x{}y\nlonger cell here   z\n", " ".repeat(18 + 10 + 10)));
+        assert_eq!(
+            align("x\t\t\ty\nlonger cell here\tz\n", 10, 3),
+            format!("x{}y\nlonger cell here   z\n", " ".repeat(18 + 10 + 10))
+        );
     }
 
     #[test]

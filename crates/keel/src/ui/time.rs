@@ -35,11 +35,17 @@ impl fmt::Display for TimeError {
 impl std::error::Error for TimeError {}
 
 fn err(value: &str, message: &str) -> TimeError {
-    TimeError { value: value.to_owned(), message: message.to_owned() }
+    TimeError {
+        value: value.to_owned(),
+        message: message.to_owned(),
+    }
 }
 
 /// Go's zero `time.Time` (0001-01-01T00:00:00Z): docker prints an empty `CreatedSince` for it.
-pub const GO_ZERO: Timestamp = Timestamp { secs: -62_135_596_800, nanos: 0 };
+pub const GO_ZERO: Timestamp = Timestamp {
+    secs: -62_135_596_800,
+    nanos: 0,
+};
 
 impl Timestamp {
     pub fn from_unix(secs: i64) -> Self {
@@ -48,14 +54,20 @@ impl Timestamp {
 
     pub fn now() -> Self {
         match SystemTime::now().duration_since(UNIX_EPOCH) {
-            Ok(d) => Timestamp { secs: i64::try_from(d.as_secs()).unwrap_or(i64::MAX), nanos: d.subsec_nanos() },
+            Ok(d) => Timestamp {
+                secs: i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+                nanos: d.subsec_nanos(),
+            },
             // A clock before 1970: count backwards.
             Err(e) => {
                 let d = e.duration();
                 let secs = -i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
                 match d.subsec_nanos() {
                     0 => Timestamp { secs, nanos: 0 },
-                    n => Timestamp { secs: secs - 1, nanos: 1_000_000_000 - n },
+                    n => Timestamp {
+                        secs: secs - 1,
+                        nanos: 1_000_000_000 - n,
+                    },
                 }
             }
         }
@@ -96,7 +108,10 @@ impl Timestamp {
         let days = self.secs.div_euclid(86_400);
         let rem = self.secs.rem_euclid(86_400);
         let (y, m, d) = civil_from_days(days);
-        (format!("{y:04}-{m:02}-{d:02}"), format!("{:02}:{:02}:{:02}", rem / 3600, rem / 60 % 60, rem % 60))
+        (
+            format!("{y:04}-{m:02}-{d:02}"),
+            format!("{:02}:{:02}:{:02}", rem / 3600, rem / 60 % 60, rem % 60),
+        )
     }
 }
 
@@ -115,6 +130,21 @@ fn fraction(nanos: u32) -> String {
 pub fn created_since(created: Timestamp, now: Timestamp) -> String {
     if created == GO_ZERO {
         return String::new();
+    }
+    format!("{} ago", human_duration(created.elapsed_until(now)))
+}
+
+/// Created times up to this one (2000-01-01T00:00:00Z) show as `N/A` in `docker history`:
+/// reproducible builds set `created` to the epoch, and "56 years ago" says nothing.
+pub const HISTORY_EPOCH: Timestamp = Timestamp {
+    secs: 946_684_800,
+    nanos: 0,
+};
+
+/// `docker history`'s `CREATED` (docker 28): `N/A` up to [`HISTORY_EPOCH`], else `2 hours ago`.
+pub fn history_created_since(created: Timestamp, now: Timestamp) -> String {
+    if created.secs <= HISTORY_EPOCH.secs {
+        return "N/A".to_owned();
     }
     format!("{} ago", human_duration(created.elapsed_until(now)))
 }
@@ -169,10 +199,15 @@ struct Cursor<'a> {
 
 impl Cursor<'_> {
     fn digits(&mut self, n: usize, what: &str) -> Result<u32, TimeError> {
-        let bytes = self.rest.get(..n).filter(|b| b.iter().all(u8::is_ascii_digit));
+        let bytes = self
+            .rest
+            .get(..n)
+            .filter(|b| b.iter().all(u8::is_ascii_digit));
         let bytes = bytes.ok_or_else(|| err(self.s, &format!("cannot parse {what}")))?;
         self.rest = &self.rest[n..];
-        Ok(bytes.iter().fold(0, |acc, b| acc * 10 + u32::from(b - b'0')))
+        Ok(bytes
+            .iter()
+            .fold(0, |acc, b| acc * 10 + u32::from(b - b'0')))
     }
 
     fn expect(&mut self, c: u8, what: &str) -> Result<(), TimeError> {
@@ -190,8 +225,16 @@ impl Cursor<'_> {
 /// covers the layouts docker tries (`2006-01-02`, `2006-01-02T15`, `...T15:04`,
 /// `...T15:04:05.999999999`, each with or without `Z07:00`). As in Go, a fraction is accepted
 /// after the seconds whether or not the layout names one.
-fn parse_layout(s: &str, time_parts: u8, zone: Zone, local_offset: i32) -> Result<Timestamp, TimeError> {
-    let mut c = Cursor { s, rest: s.as_bytes() };
+fn parse_layout(
+    s: &str,
+    time_parts: u8,
+    zone: Zone,
+    local_offset: i32,
+) -> Result<Timestamp, TimeError> {
+    let mut c = Cursor {
+        s,
+        rest: s.as_bytes(),
+    };
     let year = i64::from(c.digits(4, "year")?);
     c.expect(b'-', "date")?;
     let month = c.digits(2, "month")?;
@@ -222,7 +265,9 @@ fn parse_layout(s: &str, time_parts: u8, zone: Zone, local_offset: i32) -> Resul
                 return Err(err(s, "cannot parse fractional second"));
             }
             let kept = &c.rest[..n.min(9)];
-            let value = kept.iter().fold(0u32, |acc, b| acc * 10 + u32::from(b - b'0'));
+            let value = kept
+                .iter()
+                .fold(0u32, |acc, b| acc * 10 + u32::from(b - b'0'));
             nanos = value * 10u32.pow(9 - kept.len() as u32);
             c.rest = &c.rest[n..];
         }
@@ -299,7 +344,9 @@ pub fn parse_go_duration(s: &str) -> Result<i64, TimeError> {
         if int_part.is_empty() && frac_part.is_empty() {
             return Err(invalid());
         }
-        let unit_len = rest.find(|c: char| c == '.' || c.is_ascii_digit()).unwrap_or(rest.len());
+        let unit_len = rest
+            .find(|c: char| c == '.' || c.is_ascii_digit())
+            .unwrap_or(rest.len());
         let unit: u64 = match &rest[..unit_len] {
             "ns" => 1,
             "us" | "\u{b5}s" | "\u{3bc}s" => 1_000,
@@ -312,14 +359,21 @@ pub fn parse_go_duration(s: &str) -> Result<i64, TimeError> {
         };
         rest = &rest[unit_len..];
         let overflow = || err(s, "time: invalid duration");
-        let int: u64 = if int_part.is_empty() { 0 } else { int_part.parse().map_err(|_| overflow())? };
+        let int: u64 = if int_part.is_empty() {
+            0
+        } else {
+            int_part.parse().map_err(|_| overflow())?
+        };
         let mut v = int.checked_mul(unit).ok_or_else(overflow)?;
         if !frac_part.is_empty() {
             // Go keeps the fraction as an integer over a power of ten (dropping digits that
             // would overflow) and converts through float64, nanosecond-accurate up to hours.
             let (mut f, mut scale) = (0u64, 1f64);
             for b in frac_part.bytes() {
-                match f.checked_mul(10).and_then(|x| x.checked_add(u64::from(b - b'0'))) {
+                match f
+                    .checked_mul(10)
+                    .and_then(|x| x.checked_add(u64::from(b - b'0')))
+                {
                     Some(x) if x <= (1 << 63) / 10 => {
                         f = x;
                         scale *= 10.0;
@@ -327,7 +381,9 @@ pub fn parse_go_duration(s: &str) -> Result<i64, TimeError> {
                     _ => break,
                 }
             }
-            v = v.checked_add((f as f64 * (unit as f64 / scale)) as u64).ok_or_else(overflow)?;
+            v = v
+                .checked_add((f as f64 * (unit as f64 / scale)) as u64)
+                .ok_or_else(overflow)?;
         }
         total = total.checked_add(v).ok_or_else(overflow)?;
     }
@@ -343,17 +399,30 @@ pub fn parse_go_duration(s: &str) -> Result<i64, TimeError> {
 /// before `now` (`10m`, `24h`), an RFC 3339-like time (`2024-01-02`, `2024-01-02T15:04`,
 /// `2024-01-02T15:04:05.5+01:00`; without `Z`/offset it is local time, `local_offset` seconds
 /// east of UTC), or Unix seconds with an optional fraction (`1700000000.5`).
-pub fn parse_filter_time(value: &str, now: Timestamp, local_offset: i32) -> Result<Timestamp, TimeError> {
+pub fn parse_filter_time(
+    value: &str,
+    now: Timestamp,
+    local_offset: i32,
+) -> Result<Timestamp, TimeError> {
     if value != "0" {
         if let Ok(d) = parse_go_duration(value) {
-            let nanos = i128::from(now.secs) * 1_000_000_000 + i128::from(now.nanos) - i128::from(d);
-            let secs = i64::try_from(nanos.div_euclid(1_000_000_000)).map_err(|_| err(value, "time out of range"))?;
-            return Ok(Timestamp { secs, nanos: nanos.rem_euclid(1_000_000_000) as u32 });
+            let nanos =
+                i128::from(now.secs) * 1_000_000_000 + i128::from(now.nanos) - i128::from(d);
+            let secs = i64::try_from(nanos.div_euclid(1_000_000_000))
+                .map_err(|_| err(value, "time out of range"))?;
+            return Ok(Timestamp {
+                secs,
+                nanos: nanos.rem_euclid(1_000_000_000) as u32,
+            });
         }
     }
     // docker: a Z, z or + or exactly three dashes mean the value carries its own zone.
     let in_location = !value.contains(['z', 'Z', '+']) && value.matches('-').count() != 3;
-    let zone = if in_location { Zone::Local } else { Zone::Required };
+    let zone = if in_location {
+        Zone::Local
+    } else {
+        Zone::Required
+    };
     let parsed = if value.contains('.') {
         parse_layout(value, 3, zone, local_offset)
     } else if value.contains('T') {
@@ -369,7 +438,8 @@ pub fn parse_filter_time(value: &str, now: Timestamp, local_offset: i32) -> Resu
         Ok(t) => Ok(t),
         // A dash means it was meant as a date: report the date error.
         Err(e) if value.contains('-') => Err(e),
-        Err(_) => parse_unix_seconds(value).ok_or_else(|| err(value, "failed to parse value as time or duration")),
+        Err(_) => parse_unix_seconds(value)
+            .ok_or_else(|| err(value, "failed to parse value as time or duration")),
     }
 }
 
@@ -397,16 +467,31 @@ mod tests {
     #[test]
     fn rfc3339_round_trip() {
         let t = Timestamp::parse_rfc3339("2024-01-27T00:30:48.743965523Z").unwrap();
-        assert_eq!(t, Timestamp { secs: 1_706_315_448, nanos: 743_965_523 });
+        assert_eq!(
+            t,
+            Timestamp {
+                secs: 1_706_315_448,
+                nanos: 743_965_523
+            }
+        );
         assert_eq!(t.to_rfc3339_nano(), "2024-01-27T00:30:48.743965523Z");
         assert_eq!(t.to_rfc3339(), "2024-01-27T00:30:48Z");
         assert_eq!(t.go_string(), "2024-01-27 00:30:48.743965523 +0000 UTC");
         let t = Timestamp::parse_rfc3339("2024-01-27T01:30:48.5+01:00").unwrap();
-        assert_eq!(t, Timestamp { secs: 1_706_315_448, nanos: 500_000_000 });
+        assert_eq!(
+            t,
+            Timestamp {
+                secs: 1_706_315_448,
+                nanos: 500_000_000
+            }
+        );
         assert_eq!(t.to_rfc3339_nano(), "2024-01-27T00:30:48.5Z");
         let t = Timestamp::parse_rfc3339("1969-12-31T19:00:00-05:00").unwrap();
         assert_eq!(t, Timestamp::from_unix(0));
-        assert_eq!(Timestamp::from_unix(0).go_string(), "1970-01-01 00:00:00 +0000 UTC");
+        assert_eq!(
+            Timestamp::from_unix(0).go_string(),
+            "1970-01-01 00:00:00 +0000 UTC"
+        );
         // Ten fraction digits: the tenth is dropped, as Go does.
         let t = Timestamp::parse_rfc3339("2000-02-29T23:59:59.1234567899Z").unwrap();
         assert_eq!(t.nanos, 123_456_789);
@@ -465,11 +550,23 @@ mod tests {
         assert_eq!(at("2024-01-02T15").unwrap(), "2024-01-02T15:00:00Z");
         assert_eq!(at("2024-01-02T15:04").unwrap(), "2024-01-02T15:04:00Z");
         assert_eq!(at("2024-01-02T15:04:05").unwrap(), "2024-01-02T15:04:05Z");
-        assert_eq!(at("2024-01-02T15:04:05.25").unwrap(), "2024-01-02T15:04:05.25Z");
+        assert_eq!(
+            at("2024-01-02T15:04:05.25").unwrap(),
+            "2024-01-02T15:04:05.25Z"
+        );
         assert_eq!(at("2024-01-02T15:04:05Z").unwrap(), "2024-01-02T15:04:05Z");
-        assert_eq!(at("2024-01-02T15:04:05+02:00").unwrap(), "2024-01-02T13:04:05Z");
-        assert_eq!(at("2024-01-02T15:04+02:00").unwrap(), "2024-01-02T13:04:00Z");
-        assert_eq!(at("2024-01-02T15:04:05-02:00").unwrap(), "2024-01-02T17:04:05Z");
+        assert_eq!(
+            at("2024-01-02T15:04:05+02:00").unwrap(),
+            "2024-01-02T13:04:05Z"
+        );
+        assert_eq!(
+            at("2024-01-02T15:04+02:00").unwrap(),
+            "2024-01-02T13:04:00Z"
+        );
+        assert_eq!(
+            at("2024-01-02T15:04:05-02:00").unwrap(),
+            "2024-01-02T17:04:05Z"
+        );
         assert_eq!(at("1700000000").unwrap(), "2023-11-14T22:13:20Z");
         assert_eq!(at("1700000000.5").unwrap(), "2023-11-14T22:13:20.5Z");
         assert_eq!(at("0").unwrap(), "1970-01-01T00:00:00Z");
@@ -477,7 +574,10 @@ mod tests {
         let t = parse_filter_time("2024-01-02T15:04:05", now, 3600).unwrap();
         assert_eq!(t.to_rfc3339(), "2024-01-02T14:04:05Z");
         assert!(at("2024-13-02").is_err());
-        assert_eq!(at("yesterday").unwrap_err().message, "failed to parse value as time or duration");
+        assert_eq!(
+            at("yesterday").unwrap_err().message,
+            "failed to parse value as time or duration"
+        );
     }
 
     #[test]
@@ -490,6 +590,16 @@ mod tests {
         assert_eq!(ago(-100), "Less than a second ago");
         assert_eq!(created_since(Timestamp::from_unix(0), now), "54 years ago");
         assert_eq!(created_since(GO_ZERO, now), "");
+        // docker 28.2.2 `docker history`, checked with these values.
+        assert_eq!(history_created_since(Timestamp::from_unix(0), now), "N/A");
+        assert_eq!(
+            history_created_since(Timestamp::from_unix(946_684_800), now),
+            "N/A"
+        );
+        assert_eq!(
+            history_created_since(Timestamp::from_unix(946_684_801), now),
+            "24 years ago"
+        );
     }
 
     #[test]

@@ -127,13 +127,25 @@ mod tests {
     #[test]
     fn created_by_column() {
         let add = "/bin/sh -c #(nop) ADD file:7e9002edaafd4e4579b65c8f0aaabde1aeb7fd3f8d95579f7fd3443cef785fd1 in / ";
-        assert_eq!(created_by(add, false), "/bin/sh -c #(nop) ADD file:7e9002edaafd4e457…");
+        assert_eq!(
+            created_by(add, false),
+            "/bin/sh -c #(nop) ADD file:7e9002edaafd4e457…"
+        );
         assert_eq!(created_by(add, true), add);
         let run = "RUN /bin/sh -c apt-get update &&\tapt-get install -y curl # buildkit";
-        assert_eq!(created_by(run, false), "RUN /bin/sh -c apt-get update && apt-get ins…");
+        assert_eq!(
+            created_by(run, false),
+            "RUN /bin/sh -c apt-get update && apt-get ins…"
+        );
         let wide = format!("RUN {}", "日本語".repeat(10));
-        assert_eq!(created_by(&wide, false), format!("RUN {}日本…", "日本語".repeat(6)));
-        assert_eq!(created_by("/bin/sh -c #(nop)  CMD [\"sh\"]", false), "/bin/sh -c #(nop)  CMD [\"sh\"]");
+        assert_eq!(
+            created_by(&wide, false),
+            format!("RUN {}日本…", "日本語".repeat(6))
+        );
+        assert_eq!(
+            created_by("/bin/sh -c #(nop)  CMD [\"sh\"]", false),
+            "/bin/sh -c #(nop)  CMD [\"sh\"]"
+        );
     }
 
     #[test]

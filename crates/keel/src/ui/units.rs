@@ -131,6 +131,35 @@ pub fn format_g(value: f64, precision: Option<usize>) -> String {
     out
 }
 
+/// Go's `%e`/`%f`/`%g` of a float64 with a precision (`%.3f`), or `None` for the shortest
+/// representation (strconv's precision -1), as `fmt.Sprintf` and `encoding/json` use them.
+pub fn format_float(value: f64, verb: char, precision: Option<usize>) -> String {
+    if !value.is_finite() || verb == 'g' {
+        return format_g(value, precision);
+    }
+    let neg = value.is_sign_negative() && value != 0.0;
+    let mut out = String::from(if neg { "-" } else { "" });
+    match verb {
+        'f' => match precision {
+            // Rust rounds the exact binary value half to even, as Go's strconv does.
+            Some(p) => out.push_str(&format!("{:.*}", p, value.abs())),
+            None => {
+                let (digits, dp) = decimal(value.abs(), None);
+                push_fixed_form(&mut out, &digits, dp, (digits.len() as i64 - dp).max(0));
+            }
+        },
+        _ => {
+            let (mut digits, mut dp) = decimal(value.abs(), precision.map(|p| p + 1));
+            if digits.is_empty() {
+                (digits, dp) = (vec![b'0'], 1);
+            }
+            let prec = precision.map_or(digits.len() as i64 - 1, |p| p as i64);
+            push_exponent_form(&mut out, &digits, prec, dp - 1);
+        }
+    }
+    out
+}
+
 /// Significant decimal digits (no trailing zeros; empty for zero) and the decimal point
 /// position, rounded to `precision` digits (round half to even on the exact binary value, as
 /// Go's strconv and Rust's formatter both do).
@@ -180,7 +209,11 @@ fn push_fixed_form(out: &mut String, digits: &[u8], dp: i64, prec: i64) {
         out.push('.');
         for i in 1..=prec {
             let j = dp + i - 1;
-            let digit = if j >= 0 { digits.get(j as usize).copied() } else { None };
+            let digit = if j >= 0 {
+                digits.get(j as usize).copied()
+            } else {
+                None
+            };
             out.push(char::from(digit.unwrap_or(b'0')));
         }
     }
@@ -276,6 +309,13 @@ mod tests {
         assert_eq!(format_g(1e21, None), "1e+21");
         assert_eq!(format_g(123456789.0, None), "1.23456789e+08");
         assert_eq!(format_g(0.00001, None), "1e-05");
+        assert_eq!(format_float(1.23456, 'f', Some(2)), "1.23");
+        assert_eq!(format_float(2.5, 'f', Some(0)), "2");
+        assert_eq!(format_float(1234.5, 'e', Some(2)), "1.23e+03");
+        assert_eq!(format_float(0.0, 'e', Some(2)), "0.00e+00");
+        assert_eq!(format_float(1e-7, 'e', None), "1e-07");
+        assert_eq!(format_float(1.5e20, 'f', None), "150000000000000000000");
+        assert_eq!(format_float(-0.25, 'f', None), "-0.25");
     }
 
     // go-units duration_test.go, TestHumanDuration.

@@ -130,7 +130,11 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
         }
         match args.get(next) {
             None => out.push_str(&format!("%!{verb}(MISSING)")),
-            Some(arg) => out.push_str(&spec.pad(&format_one(verb, arg, &spec))),
+            // Go prints a mismatched verb without width or padding.
+            Some(arg) => match format_one(verb, arg, &spec) {
+                Ok(text) => out.push_str(&spec.pad(&text)),
+                Err(bad) => out.push_str(&bad),
+            },
         }
         next += 1;
     }
@@ -199,8 +203,9 @@ fn bad_verb(verb: char, arg: &Value) -> String {
     }
 }
 
-fn format_one(verb: char, arg: &Value, spec: &Spec) -> String {
-    match (verb, arg) {
+/// One operand; `Err` holds Go's `%!verb(type=value)` for a verb that does not fit it.
+fn format_one(verb: char, arg: &Value, spec: &Spec) -> Result<String, String> {
+    Ok(match (verb, arg) {
         ('v', _) => print_value(Some(arg)),
         ('s', Value::String(s)) => match spec.precision {
             Some(p) => s.chars().take(p).collect(),
@@ -217,7 +222,10 @@ fn format_one(verb: char, arg: &Value, spec: &Spec) -> String {
         }
         ('t', Value::Bool(b)) => b.to_string(),
         ('s' | 'q' | 'd' | 'x' | 'X', Value::Array(items)) => {
-            let parts: Vec<String> = items.iter().map(|i| format_one(verb, i, spec)).collect();
+            let parts: Vec<String> = items
+                .iter()
+                .map(|i| format_one(verb, i, spec).unwrap_or_else(|bad| bad))
+                .collect();
             format!("[{}]", parts.join(" "))
         }
         (_, Value::Number(n)) if !n.is_f64() => {
@@ -233,23 +241,18 @@ fn format_one(verb: char, arg: &Value, spec: &Spec) -> String {
                 'X' => format!("{}{abs:X}", if spec.sharp { "0X" } else { "" }),
                 'o' => format!("{}{abs:o}", if spec.sharp { "0" } else { "" }),
                 'b' => format!("{abs:b}"),
-                'c' => {
-                    return u32::try_from(v)
+                'c' | 'q' => {
+                    let c = u32::try_from(v)
                         .ok()
                         .and_then(char::from_u32)
-                        .map_or_else(|| "\u{fffd}".to_owned(), String::from)
+                        .unwrap_or('\u{fffd}');
+                    return Ok(if verb == 'q' {
+                        format!("'{c}'")
+                    } else {
+                        c.to_string()
+                    });
                 }
-                'q' => {
-                    return format!(
-                        "'{}'",
-                        u32::try_from(v)
-                            .ok()
-                            .and_then(char::from_u32)
-                            .unwrap_or('\u{fffd}')
-                    )
-                }
-                'e' | 'f' | 'g' | 's' | 't' => return bad_verb(verb, arg),
-                _ => return bad_verb(verb, arg),
+                _ => return Err(bad_verb(verb, arg)),
             };
             format!("{}{body}", spec.sign(v < 0))
         }
@@ -267,8 +270,8 @@ fn format_one(verb: char, arg: &Value, spec: &Spec) -> String {
             };
             format!("{}{body}", spec.sign(f.is_sign_negative() && f != 0.0))
         }
-        _ => bad_verb(verb, arg),
-    }
+        _ => return Err(bad_verb(verb, arg)),
+    })
 }
 
 /// Go's `strconv.Quote`: double quotes, Go escapes for control characters.

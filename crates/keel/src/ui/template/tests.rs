@@ -312,3 +312,28 @@ fn trim_markers() {
     // `{{-3}}` is the number -3, not a trim marker (Go needs the space).
     assert_eq!(doc("x {{-3}}", &data), "x -3");
 }
+
+// Every prefix and suffix of a busy template parses or fails cleanly, never panics.
+#[test]
+fn truncated_templates_never_panic() {
+    let source = "a {{- .A.B | printf \"%5.2f|%q\" $.X -}} {{range $i, $e := (split .S \"é\")}}{{if eq $i 0}}{{$e}}\
+                  {{else if gt (len $e) 2}}{{index $e 1}}{{else}}{{/* c */}}{{end}}{{end}}{{with .M}}{{json .}}{{end}}{{`r`}} {{-3}}";
+    let data = json!({"A": {"B": 1.5}, "S": "xéyéz", "M": {"k": [1, null]}});
+    for (i, _) in source.char_indices() {
+        for part in [&source[..i], &source[i..]] {
+            if let Ok(t) = Template::parse(part) {
+                let _ = t.execute(&data, &Options::document());
+                let _ = t.execute(&data, &Options::context("T"));
+            }
+        }
+    }
+    let lenient = Options {
+        missing_key_error: false,
+        ..Options::document()
+    };
+    let full = Template::parse(source)
+        .unwrap()
+        .execute(&data, &lenient)
+        .unwrap();
+    assert_eq!(full, "a%!f(<nil>)|%!q(float64=1.5)x{\"k\":[1,null]}r -3");
+}

@@ -6,3 +6,8 @@ pub mod check;
 pub mod report;
 pub mod snippet;
 pub mod stdout;
+pub mod tabwriter;
+pub mod template;
+pub mod time;
+pub mod truncate;
+pub mod units;

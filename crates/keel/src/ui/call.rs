@@ -1,9 +1,9 @@
 //! Results of `keel build --call=targets|outline`, laid out as buildx prints them, or as
 //! BuildKit's subrequest JSON (`,format=json`).
 
-use std::fmt::Write;
-
 use serde_json::json;
+
+use crate::ui::tabwriter;
 
 /// One stage, as `--call=targets` lists it.
 pub struct Target {
@@ -35,28 +35,14 @@ pub struct Outline {
     pub ssh: Vec<(String, bool)>,
 }
 
-/// Rows of tab-separated cells, aligned as Go's tabwriter with `padding` (minwidth 0): every cell
-/// but a line's last is padded to its column's width.
+/// Rows of cells aligned as Go's tabwriter with minwidth 0 and `padding` (what buildx uses).
 fn align(rows: &[Vec<String>], padding: usize) -> String {
-    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let mut widths = vec![0; columns];
+    let mut text = String::new();
     for row in rows {
-        for (i, cell) in row.iter().enumerate().take(row.len().saturating_sub(1)) {
-            widths[i] = widths[i].max(cell.chars().count() + padding);
-        }
+        text.push_str(&row.join("\t"));
+        text.push('\n');
     }
-    let mut out = String::new();
-    for row in rows {
-        for (i, cell) in row.iter().enumerate() {
-            if i + 1 < row.len() {
-                let _ = write!(out, "{cell:<width$}", width = widths[i]);
-            } else {
-                out.push_str(cell);
-            }
-        }
-        out.push('\n');
-    }
-    out
+    tabwriter::align(&text, 0, padding)
 }
 
 pub fn targets_text(targets: &[Target]) -> String {

@@ -3,6 +3,8 @@
 
 mod build;
 mod debug;
+mod image;
+mod system;
 
 use std::path::PathBuf;
 
@@ -10,6 +12,11 @@ use clap::{Args, Parser, Subcommand};
 
 pub use build::BuildArgs;
 pub use debug::{DebugCommand, ParseArgs, ParseFormat};
+pub use image::{
+    HistoryArgs, ImageCommand, ImagesArgs, ImportArgs, InspectArgs, LoadArgs, PruneArgs, RmiArgs,
+    SaveArgs, TagArgs,
+};
+pub use system::{CheckArgs, DfArgs, SystemCommand};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -42,6 +49,28 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Build an image from a Dockerfile
     Build(Box<BuildArgs>),
+    /// List images
+    Images(ImagesArgs),
+    /// Manage images
+    #[command(subcommand)]
+    Image(ImageCommand),
+    /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
+    Tag(TagArgs),
+    /// Remove one or more images
+    Rmi(RmiArgs),
+    /// Return low-level information on keel objects
+    Inspect(InspectArgs),
+    /// Show the history of an image
+    History(HistoryArgs),
+    /// Save one or more images to a tar archive (streamed to STDOUT by default)
+    Save(SaveArgs),
+    /// Load an image from a tar archive or STDIN
+    Load(LoadArgs),
+    /// Import the contents from a tarball to create a filesystem image
+    Import(ImportArgs),
+    /// Manage keel's store
+    #[command(subcommand)]
+    System(SystemCommand),
     /// Tools for looking inside keel
     #[command(subcommand)]
     Debug(DebugCommand),

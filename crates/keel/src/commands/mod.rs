@@ -13,5 +13,6 @@ pub fn dispatch(cli: Cli) -> CliResult {
     match cli.command {
         Command::Build(args) => build::run(&cli.global, *args),
         Command::Debug(DebugCommand::Parse(args)) => debug_parse::run(args),
+        _ => Err(crate::error::CliError::usage("WIP")),
     }
 }

@@ -2,6 +2,9 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod call;
+pub mod history;
+pub mod images;
+pub mod prompt;
 pub mod check;
 pub mod report;
 pub mod snippet;

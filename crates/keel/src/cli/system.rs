@@ -1,0 +1,31 @@
+//! `keel system ...`: the store as a whole.
+
+use clap::{Args, Subcommand};
+
+#[derive(Debug, Subcommand)]
+pub enum SystemCommand {
+    /// Show keel disk usage
+    Df(DfArgs),
+    /// Check the store for consistency and, with --repair, remove what cannot be trusted
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DfArgs {
+    /// Show detailed information on space usage
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// Format output using a custom template: 'table', 'table TEMPLATE', 'json', or a Go template
+    #[arg(long, value_name = "string")]
+    pub format: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Remove corrupt blobs, the images and tags that depend on them, and stale files
+    #[arg(long)]
+    pub repair: bool,
+    /// Skip re-hashing layer blobs (check only that they exist and have the right size)
+    #[arg(long)]
+    pub quick: bool,
+}

@@ -134,8 +134,14 @@ impl Store {
             }
         };
         let target = self.snapshot_path(diff_id);
-        // An incomplete directory under the final name (damage; never written by us) goes.
         if fs_err::symlink_metadata(&target).is_ok() {
+            if let Some(existing) = self.snapshot(diff_id).ok().flatten() {
+                // Complete already (only possible if someone bypassed the lock): keep theirs,
+                // it may be mounted.
+                remove_any(&partial)?;
+                return done(existing);
+            }
+            // An incomplete directory under the final name (damage; never written by us) goes.
             self.remove_snapshot_dir(&target)?;
         }
         fs_err::rename(&partial, &target)?;

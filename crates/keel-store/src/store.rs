@@ -161,3 +161,19 @@ impl Store {
         LockGuard::acquire(&self.store_lock_path(), LockMode::Exclusive)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_root_follows_the_user() {
+        let root = default_root().expect("HOME is set in tests");
+        if rustix::process::geteuid().is_root() {
+            assert_eq!(root, PathBuf::from("/var/lib/keel"));
+        } else {
+            assert!(root.ends_with("keel"), "{}", root.display());
+            assert!(root.is_absolute());
+        }
+    }
+}

@@ -171,3 +171,21 @@ fn mount_options_escape_overlay_separators() {
     assert!(opt.contains("odd\\:root\\,x"), "{opt}");
     assert_eq!(opt.matches("\\:").count(), 2, "{opt}");
 }
+
+#[test]
+fn gc_removes_snapshots_with_read_only_directories() {
+    use std::os::unix::fs::PermissionsExt;
+    let (_dir, store) = temp_store();
+    let diff = Digest::sha256_of(b"read-only dirs");
+    store
+        .create_snapshot(&diff, |dir| -> std::io::Result<()> {
+            std::fs::create_dir(dir.join("usr"))?;
+            std::fs::write(dir.join("usr/file"), "x")?;
+            // As in many layers: `chmod 555 /usr`. A non-root gc must still delete it.
+            std::fs::set_permissions(dir.join("usr"), std::fs::Permissions::from_mode(0o555))
+        })
+        .expect("snapshot");
+    let report = store.gc(Default::default()).expect("gc");
+    assert_eq!(report.removed_snapshots, vec![(diff.clone(), 1)]);
+    assert!(entries(&store.root().join("snapshots")).is_empty());
+}

@@ -8,7 +8,10 @@ cd "$(dirname "$0")/.."
 #   busybox-static  base images for tests and examples (../shared/scripts/make-busybox-rootfs.sh)
 #   libseccomp-dev  the container runtime's seccomp filter (runtime issue)
 #   jq              JSON checks in scripts
-PACKAGES=(busybox-static libseccomp-dev jq ca-certificates pkg-config)
+#   golang-github-opencontainers-image-spec-dev, python3-jsonschema, python3-rfc3987
+#                   the OCI JSON schemas and a validator, for crates/keel-oci/tests/schema.rs
+PACKAGES=(busybox-static libseccomp-dev jq ca-certificates pkg-config
+  golang-github-opencontainers-image-spec-dev python3-jsonschema python3-rfc3987)
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 

@@ -6,10 +6,25 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 /// A target platform such as `linux/amd64` or `linux/arm/v7`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+///
+/// Serializes as the OCI `platform` object of index entries (image-spec `image-index.md`), with
+/// the fields in the order of the Go type (`architecture`, `os`, `os.version`, `os.features`,
+/// `variant`) so that keel's index JSON matches docker's byte for byte. Empty optional fields are
+/// left out. Fields the spec reserves but does not define (`features`) are not kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Platform {
-    pub os: String,
     pub architecture: String,
+    pub os: String,
+    /// `os.version`: set by Windows images (`10.0.17763.1879`).
+    #[serde(
+        rename = "os.version",
+        default,
+        skip_serializing_if = "String::is_empty"
+    )]
+    pub os_version: String,
+    /// `os.features`: set by Windows images (`win32k`).
+    #[serde(rename = "os.features", default, skip_serializing_if = "Vec::is_empty")]
+    pub os_features: Vec<String>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub variant: String,
 }
@@ -25,9 +40,10 @@ pub struct PlatformError {
 impl Platform {
     pub fn new(os: &str, architecture: &str, variant: &str) -> Platform {
         Platform {
-            os: os.to_owned(),
             architecture: architecture.to_owned(),
+            os: os.to_owned(),
             variant: variant.to_owned(),
+            ..Platform::default()
         }
     }
 
@@ -134,6 +150,20 @@ mod tests {
         assert_eq!(p.to_string(), "linux/arm64");
         assert!("linux//amd64".parse::<Platform>().is_err());
         assert!("a/b/c/d".parse::<Platform>().is_err());
+    }
+
+    #[test]
+    fn serializes_as_the_oci_platform_object() {
+        let p: Platform = "linux/arm/v7".parse().expect("valid");
+        assert_eq!(
+            serde_json::to_string(&p).expect("serializes"),
+            r#"{"architecture":"arm","os":"linux","variant":"v7"}"#
+        );
+        let windows = r#"{"architecture":"amd64","os":"windows","os.version":"10.0.17763.1879","os.features":["win32k"]}"#;
+        let p: Platform = serde_json::from_str(windows).expect("valid");
+        assert_eq!(p.os_version, "10.0.17763.1879");
+        assert_eq!(p.os_features, ["win32k"]);
+        assert_eq!(serde_json::to_string(&p).expect("serializes"), windows);
     }
 
     #[test]

@@ -103,11 +103,7 @@ impl ImageIndex {
         platform: &'a Platform,
     ) -> impl Iterator<Item = &'a Descriptor> + 'a {
         self.manifests.iter().filter(move |d| {
-            d.platform.as_ref().is_some_and(|p| {
-                p.os == platform.os
-                    && p.architecture == platform.architecture
-                    && p.variant == platform.variant
-            })
+            d.platform.as_ref().is_some_and(|p| p.matches(platform))
         })
     }
 }

@@ -34,6 +34,7 @@ mod oci_layout;
 mod platform;
 mod reference;
 mod serde_util;
+pub mod time;
 
 pub use config::{image_id, History, ImageConfig, RootFs, ROOTFS_TYPE_LAYERS};
 pub use container_config::{ContainerConfig, EmptyObject, Healthcheck};

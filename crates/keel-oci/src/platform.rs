@@ -52,6 +52,12 @@ impl Platform {
         let (arch, variant) = normalize_arch(std::env::consts::ARCH, "");
         Platform::new("linux", &arch, &variant)
     }
+
+    /// Same os, architecture and variant (`os.version` and `os.features` ignored): the exact
+    /// match an index lookup or a `--platform` check wants.
+    pub fn matches(&self, other: &Platform) -> bool {
+        self.os == other.os && self.architecture == other.architecture && self.variant == other.variant
+    }
 }
 
 /// Map Rust and uname spellings onto the OCI/Go names (`x86_64` → `amd64`, `aarch64` → `arm64`).

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::fsutil::{atomic_write, list_dir, read_optional, remove_file_if_exists};
 use crate::store::Store;
-use crate::time::now_rfc3339;
+use keel_oci::time::now_rfc3339;
 
 /// The content of one cache record file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

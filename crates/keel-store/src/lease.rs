@@ -25,7 +25,7 @@ use crate::fsutil::{remove_file_if_exists, unique_id};
 use crate::lock::{LockGuard, LockMode};
 use crate::snapshot::SnapshotInfo;
 use crate::store::Store;
-use crate::time::now_rfc3339;
+use keel_oci::time::now_rfc3339;
 
 /// The content of `leases/<id>.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -67,7 +67,6 @@ mod mount;
 mod snapshot;
 mod stale;
 mod store;
-mod time;
 
 pub use cache::CacheRecord;
 pub use check::{CheckReport, Problem, RepairReport};

@@ -24,7 +24,7 @@ use crate::lease::Lease;
 use crate::lock::{LockGuard, LockMode};
 use crate::stale::{DELETED_SNAPSHOT_PREFIX, PARTIAL_SNAPSHOT_PREFIX};
 use crate::store::Store;
-use crate::time::now_rfc3339;
+use keel_oci::time::now_rfc3339;
 
 /// `snapshot.json`: written last; its presence means the snapshot is complete.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -8,6 +8,7 @@
 #![allow(dead_code)]
 
 use std::fmt;
+use keel_oci::time::civil_from_days;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::ui::units::human_duration;
@@ -147,21 +148,6 @@ pub fn history_created_since(created: Timestamp, now: Timestamp) -> String {
         return "N/A".to_owned();
     }
     format!("{} ago", human_duration(created.elapsed_until(now)))
-}
-
-/// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar
-/// (the era-based algorithm of H. Hinnant's "chrono-compatible low-level date algorithms").
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {

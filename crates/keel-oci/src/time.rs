@@ -1,17 +1,18 @@
-//! RFC 3339 timestamps for records (`added_at`, `created`), without a date crate.
+//! RFC 3339 timestamps as Go prints them (`time.RFC3339Nano` in UTC), without a date crate: the
+//! `created` of configs and history entries, and the store's record times.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Now, in UTC, as Go's `time.RFC3339Nano` prints it (docker's format for `Created`): trailing
 /// zeros of the fraction are dropped, and so is an all-zero fraction.
-pub(crate) fn now_rfc3339() -> String {
+pub fn now_rfc3339() -> String {
     let d = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
     format_rfc3339(d.as_secs() as i64, d.subsec_nanos())
 }
 
-pub(crate) fn format_rfc3339(secs: i64, nanos: u32) -> String {
+pub fn format_rfc3339(secs: i64, nanos: u32) -> String {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
@@ -32,7 +33,7 @@ pub(crate) fn format_rfc3339(secs: i64, nanos: u32) -> String {
 
 /// Days since 1970-01-01 to a proleptic Gregorian (year, month, day): Howard Hinnant's
 /// `civil_from_days` (http://howardhinnant.github.io/date_algorithms.html#civil_from_days).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);

@@ -153,7 +153,7 @@ pub(crate) fn for_each_entry<R: Read>(
     // Every tar writer ends with zero blocks (POSIX pax "end of archive"); a stream that simply
     // stops after an entry was cut. A zero-length stream is accepted as an empty layer, as
     // Docker does for the empty layers old images carry.
-    if state.eof.get() && hashing.hash.len() > 0 {
+    if state.eof.get() && !hashing.hash.is_empty() {
         return Err(Error::Truncated { after: last });
     }
     // Trailing zero padding (tar records are often padded to 10 KiB) is part of the diffID.

@@ -1,0 +1,33 @@
+//! Layer tars for keel: apply a layer to a directory safely, scan one without writing, and write a
+//! directory as a deterministic layer; plus the compressions layers come in.
+//!
+//! Must not: follow a symlink out of the root it writes in, print, touch the network, or know about
+//! images and stores (callers pass readers, writers and directories; digests come back).
+//!
+//! Entry points:
+//! - [`apply_layer`] with [`ApplyOptions`] ([`WhiteoutMode::Flatten`] to build a merged rootfs,
+//!   [`WhiteoutMode::Overlay`] for overlay lower directories): returns [`ApplyStats`] with the
+//!   diffID computed while reading.
+//! - [`scan_layer`]: diffID, size and entry count of a tar, every name validated (import, load).
+//! - [`write_layer`] with [`WriteOptions`]: a reproducible PAX tar of a directory.
+//! - [`decompress`] (detects gzip, zstd, xz, bzip2 by magic bytes) and [`compress`]
+//!   (deterministic gzip, multithreaded zstd).
+
+mod apply;
+mod compression;
+mod error;
+mod name;
+mod resolve;
+mod scan;
+mod stream;
+mod write;
+
+pub use apply::{apply_layer, ApplyOptions, ApplyStats, Warning, WhiteoutMode};
+pub use compression::{
+    compress, decompress, decompress_as, CompressOptions, CompressWriter, Compression,
+    DecompressReader, MAGIC_LEN,
+};
+pub use error::{Error, Result};
+pub use name::{OPAQUE_MARKER, WHITEOUT_PREFIX};
+pub use scan::{scan_layer, ScanStats};
+pub use write::{write_layer, WriteOptions, WriteStats};

@@ -42,10 +42,23 @@ impl From<anyhow::Error> for CliError {
     }
 }
 
-impl From<std::io::Error> for CliError {
-    fn from(err: std::io::Error) -> CliError {
-        CliError::User(err.into())
-    }
+/// Library errors are failures of the command (exit 1), shown with their causes.
+macro_rules! user_error_from {
+    ($($t:ty),* $(,)?) => {$(
+        impl From<$t> for CliError {
+            fn from(err: $t) -> CliError {
+                CliError::User(err.into())
+            }
+        }
+    )*};
 }
+
+user_error_from!(
+    std::io::Error,
+    keel_store::Error,
+    keel_oci::Error,
+    keel_oci::ReferenceError,
+    keel_image::Error,
+);
 
 pub type CliResult<T = i32> = Result<T, CliError>;

@@ -25,7 +25,4 @@ pub struct CheckArgs {
     /// Remove corrupt blobs, the images and tags that depend on them, and stale files
     #[arg(long)]
     pub repair: bool,
-    /// Skip re-hashing layer blobs (check only that they exist and have the right size)
-    #[arg(long)]
-    pub quick: bool,
 }

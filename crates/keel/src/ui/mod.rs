@@ -6,6 +6,7 @@ pub mod history;
 pub mod images;
 pub mod prompt;
 pub mod check;
+pub mod df;
 pub mod report;
 pub mod snippet;
 pub mod stdout;

@@ -49,6 +49,17 @@ pub fn error(err: &CliError) {
     eprint!("{out}");
 }
 
+/// An error about one item of a command that goes on with the others (`keel rmi a b`): the
+/// same `error: …` and `Caused by:` lines, without ending the command.
+pub fn item_error(err: &anyhow::Error) {
+    error(&CliError::User(anyhow::anyhow!("{err:#}")));
+}
+
+/// A note for the user on stderr (`Total reclaimed space` goes to stdout; this does not).
+pub fn note(message: &str) {
+    eprintln!("{message}");
+}
+
 /// `error: FILE:LINE:COL: message`, the source excerpt, then the hint.
 pub fn dockerfile_error(file: &str, source: &[u8], error: &keel_dockerfile::Error) -> String {
     let text = String::from_utf8_lossy(source);

@@ -1,0 +1,80 @@
+//! `keel image prune`: remove dangling images (with `-a`, every image no container uses), then
+//! reclaim the space their blobs held.
+
+use anyhow::anyhow;
+use keel_image::{RemoveEvent, RemoveOptions};
+use keel_oci::ImageConfig;
+use keel_store::GcOptions;
+
+use crate::cli::{GlobalArgs, PruneArgs};
+use crate::commands::store::{created_time, open};
+use crate::error::CliResult;
+use crate::filter::Filters;
+use crate::ui;
+use crate::ui::time::Timestamp;
+use crate::ui::units::human_size;
+
+const FILTERS: &[&str] = &["until", "label", "label!"];
+
+pub fn run(global: &GlobalArgs, args: PruneArgs) -> CliResult {
+    let filters = Filters::parse(&args.filter, FILTERS)?;
+    let until = match filters.values("until").last() {
+        Some(v) => Some(ui::time::parse_filter_time(v, Timestamp::now(), 0).map_err(|e| anyhow!("{e}"))?),
+        None => None,
+    };
+    if !args.force {
+        let warning = if args.all {
+            "WARNING! This will remove all images without at least one container associated to them."
+        } else {
+            "WARNING! This will remove all dangling images."
+        };
+        if !ui::prompt::confirm(warning)? {
+            return Ok(0);
+        }
+    }
+    let store = open(global)?;
+    let meta = store.meta()?;
+    let mut candidates = Vec::new();
+    for image in meta.images.values() {
+        let tagged = !meta.tags_of(&image.id).is_empty();
+        if tagged && !args.all {
+            continue;
+        }
+        if until.is_some_and(|u| created_time(image.created.as_deref()) >= u) {
+            continue;
+        }
+        if filters.contains("label") || filters.contains("label!") {
+            let config = ImageConfig::from_slice(&store.read_blob(&image.config)?)?;
+            if !filters.match_labels(&config.config.labels) {
+                continue;
+            }
+        }
+        candidates.push(image.id.clone());
+    }
+    let mut lines = String::new();
+    for id in candidates {
+        // Another keel may have removed it meanwhile: that is not an error for prune.
+        let Ok(events) = keel_image::remove(&store, id.as_str(), RemoveOptions { force: true }) else {
+            continue;
+        };
+        for event in events {
+            match event {
+                RemoveEvent::Untagged(name) => lines.push_str(&format!("untagged: {name}\n")),
+                RemoveEvent::Deleted(id) => lines.push_str(&format!("deleted: {id}\n")),
+            }
+        }
+    }
+    let report = store.gc(GcOptions::default())?;
+    let mut out = String::new();
+    if !lines.is_empty() {
+        out.push_str("Deleted Images:\n");
+        out.push_str(&lines);
+        out.push('\n');
+    }
+    out.push_str(&format!(
+        "Total reclaimed space: {}\n",
+        human_size(report.bytes_reclaimed as f64)
+    ));
+    ui::stdout::write(&out)?;
+    Ok(0)
+}

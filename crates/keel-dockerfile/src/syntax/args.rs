@@ -1,6 +1,8 @@
 //! Per-instruction argument shapes: BuildKit's dispatch table and its line parsers
 //! (`parseMaybeJSON`, `parseNameVal`, `parseWords`, `parseHealthConfig`, ...).
 
+use std::ops::Range;
+
 use super::dump::quote;
 use super::json::{parse_json_array, JsonError};
 use super::node::{Arg, Node};
@@ -50,25 +52,27 @@ pub(crate) fn is_dispatched(keyword: &str) -> bool {
     shape(keyword).is_some()
 }
 
-/// A node from one logical line (BuildKit's `newNodeFromLine`); `span` is where errors point.
+/// A node from one logical line (BuildKit's `newNodeFromLine`), which becomes the node's
+/// `original`; `span` is where errors point.
 pub(crate) fn node_from_line(
-    line: &str,
+    line: String,
     escape: char,
     prev_comment: Vec<String>,
     span: Span,
 ) -> Result<Node, Error> {
-    let (keyword, flags, rest) = split_command(line);
+    let (keyword, flags, rest) = split_command(&line);
     let (args, json) = match shape(&keyword) {
         Some(s) => shape_args(s, &rest, escape, span)?,
         None => (words_of(&rest), false),
     };
+    drop(rest);
     Ok(Node {
         keyword,
         flags,
         args,
         json,
         heredocs: Vec::new(),
-        original: line.to_string(),
+        original: line,
         prev_comment,
         span,
     })
@@ -85,7 +89,13 @@ fn shape_args(s: Shape, rest: &str, escape: char, span: Span) -> Result<(Vec<Arg
             Err(_) => (words_of(rest), false),
         },
         Shape::MaybeJson => maybe_json(rest).map_err(fail)?,
-        Shape::NameOrNameVal => (words(parse_words(rest, escape)), false),
+        Shape::NameOrNameVal => (
+            word_spans(rest, escape)
+                .into_iter()
+                .map(|r| Arg::Word(rest[r].to_owned()))
+                .collect(),
+            false,
+        ),
         Shape::NameVal(key) => (name_val(rest, key, escape).map_err(fail)?, false),
         Shape::Words => (words_of(rest), false),
         Shape::Single if rest.is_empty() => (Vec::new(), false),
@@ -93,7 +103,7 @@ fn shape_args(s: Shape, rest: &str, escape: char, span: Span) -> Result<(Vec<Arg
         Shape::Health => health(rest).map_err(fail)?,
         Shape::SubCommand if rest.is_empty() => (Vec::new(), false),
         Shape::SubCommand => {
-            let child = node_from_line(rest, escape, Vec::new(), span)?;
+            let child = node_from_line(rest.to_owned(), escape, Vec::new(), span)?;
             (vec![Arg::Nested(Box::new(child))], false)
         }
     })
@@ -140,7 +150,10 @@ fn health(rest: &str) -> Result<(Vec<Arg>, bool), String> {
 
 /// BuildKit's `parseNameVal` for ENV and LABEL: `K v` (legacy) or `k=v ...`, values raw.
 fn name_val(rest: &str, key: &str, escape: char) -> Result<Vec<Arg>, String> {
-    let ws = parse_words(rest, escape);
+    let ws: Vec<&str> = word_spans(rest, escape)
+        .into_iter()
+        .map(|r| &rest[r])
+        .collect();
     let Some(first) = ws.first() else {
         return Ok(Vec::new());
     };
@@ -160,7 +173,7 @@ fn name_val(rest: &str, key: &str, escape: char) -> Result<Vec<Arg>, String> {
         let Some((k, v)) = w.split_once('=') else {
             return Err(format!(
                 "Syntax error - can't find = in {}. Must be of the form: name=value",
-                quote(&w)
+                quote(w)
             ));
         };
         out.push(Arg::Word(k.to_string()));
@@ -173,77 +186,74 @@ fn name_val(rest: &str, key: &str, escape: char) -> Result<Vec<Arg>, String> {
 /// BuildKit's `parseWords`: blank-separated words, quotes and escapes kept as written (they are
 /// removed later, by variable expansion).
 pub fn parse_words(rest: &str, escape: char) -> Vec<String> {
+    word_spans(rest, escape)
+        .into_iter()
+        .map(|r| rest[r].to_owned())
+        .collect()
+}
+
+/// Where [`parse_words`]' words lie in `rest`. BuildKit builds each word character by character,
+/// but as it keeps every character it reads (quotes, escapes and what they escape), a word is
+/// always one run of the text: only an escape character at the very end is left out.
+fn word_spans(rest: &str, escape: char) -> Vec<Range<usize>> {
     #[derive(PartialEq)]
     enum Phase {
         Spaces,
         Word,
         Quote,
     }
-    let mut words = Vec::new();
+    let mut spans = Vec::new();
     let mut phase = Phase::Spaces;
     let mut quote = '\0';
-    let mut blank_ok = false;
-    let mut word = String::new();
-    let mut it = rest.chars().peekable();
+    // The word so far is `rest[start..end]`; it is empty until a character is kept.
+    let (mut start, mut end) = (0, 0);
+    let mut it = rest.char_indices();
     loop {
-        let Some(ch) = it.next() else {
-            if phase != Phase::Spaces && (blank_ok || !word.is_empty()) {
-                words.push(word);
+        let Some((at, ch)) = it.next() else {
+            if phase != Phase::Spaces && end > start {
+                spans.push(start..end);
             }
-            return words;
+            return spans;
         };
         if phase == Phase::Spaces {
             if ch.is_whitespace() {
                 continue;
             }
             phase = Phase::Word;
+            (start, end) = (at, at);
         }
-        if phase == Phase::Word {
+        let in_word = phase == Phase::Word;
+        if in_word {
             if ch.is_whitespace() {
                 phase = Phase::Spaces;
-                if blank_ok || !word.is_empty() {
-                    words.push(std::mem::take(&mut word));
+                if end > start {
+                    spans.push(start..end);
                 }
-                blank_ok = false;
                 continue;
             }
             if ch == '\'' || ch == '"' {
                 quote = ch;
-                blank_ok = true;
                 phase = Phase::Quote;
             }
-            if ch == escape {
-                // An escape at the very end is dropped; otherwise it stays with the next char.
-                match it.next() {
-                    None => continue,
-                    Some(next) => {
-                        word.push(ch);
-                        word.push(next);
-                        continue;
-                    }
-                }
-            }
-            word.push(ch);
-            continue;
-        }
-        // Inside quotes: the escape works except in single quotes.
-        if ch == quote {
+        } else if ch == quote {
+            // Inside quotes: the closing quote.
             phase = Phase::Word;
         }
-        if ch == escape && quote != '\'' {
+        // The escape works everywhere but in single quotes, and stays with the next character;
+        // at the very end it is dropped.
+        if ch == escape && (in_word || quote != '\'') {
             match it.next() {
                 None => {
                     phase = Phase::Word;
                     continue;
                 }
-                Some(next) => {
-                    word.push(ch);
-                    word.push(next);
+                Some((next_at, next)) => {
+                    end = next_at + next.len_utf8();
                     continue;
                 }
             }
         }
-        word.push(ch);
+        end = at + ch.len_utf8();
     }
 }
 

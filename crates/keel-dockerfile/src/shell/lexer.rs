@@ -154,6 +154,12 @@ impl<'a> Scanner<'a> {
                         w.split_str(&out[start..]);
                     }
                 }
+                '<' => {
+                    self.heredoc_opener(&mut out);
+                    if let Some(w) = self.fields(stop) {
+                        w.current.push_str(&out[start..]);
+                    }
+                }
                 '\'' | '"' => {
                     if c == '\'' {
                         self.single_quoted(&mut out)?;
@@ -195,6 +201,27 @@ impl<'a> Scanner<'a> {
                 "unexpected end of statement while looking for matching {s}"
             )),
             None => Ok(out),
+        }
+    }
+
+    /// `<`, or `<<` (also `<<-`) with the blanks after it, kept in the field as written: this is
+    /// what makes `<<  EOF` one word, so BuildKit finds the heredoc it opens. The text itself is
+    /// unchanged.
+    fn heredoc_opener(&mut self, out: &mut String) {
+        self.next();
+        out.push('<');
+        if self.peek() != Some('<') {
+            return;
+        }
+        self.next();
+        out.push('<');
+        if self.peek() == Some('-') {
+            self.next();
+            out.push('-');
+        }
+        while let Some(c @ (' ' | '\t' | '\r' | '\n')) = self.peek() {
+            self.next();
+            out.push(c);
         }
     }
 

@@ -1,6 +1,9 @@
 //! BuildKit's shell-word lexer: quotes, escapes, `$V`, `${V}`, `${V:-w}`, `${V-w}`, `${V:+w}`,
 //! `${V+w}`, `${V:?msg}`, `${V?msg}`, `${V#p}`, `${V##p}`, `${V%p}`, `${V%%p}`, `${V/p/r}`,
 //! `${V//p/r}`, and word splitting. It never runs a shell: it only rewrites words.
+//!
+//! It is also how the parser splits a heredoc line into words (`<<` followed by blanks stays one
+//! word with the name after it), as BuildKit uses one lexer for both.
 
 mod goquote;
 mod lexer;
@@ -19,6 +22,17 @@ pub trait Env {
 impl Env for std::collections::BTreeMap<String, String> {
     fn lookup(&self, name: &str) -> Option<&str> {
         self.get(name).map(String::as_str)
+    }
+}
+
+/// No variables at all (BuildKit's `emptyEnvs`): with [`Lexer::skip_unset_env`] every reference
+/// stays as written, which is how heredoc words are read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoEnv;
+
+impl Env for NoEnv {
+    fn lookup(&self, _name: &str) -> Option<&str> {
+        None
     }
 }
 

@@ -25,6 +25,23 @@ pub(super) fn run(
     want_words: bool,
     track: bool,
 ) -> Result<Output, String> {
+    if is_literal(word, lexer.escape) {
+        // Nothing to expand, unquote or unescape: the word is its own value, and its fields are
+        // its blank-separated parts. Most words in a Dockerfile are like this.
+        return Ok(Output {
+            value: word.to_owned(),
+            words: if want_words {
+                word.split(char::is_whitespace)
+                    .filter(|w| !w.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            matched: BTreeSet::new(),
+            unmatched: BTreeSet::new(),
+        });
+    }
     // Go's text/scanner silently drops a byte-order mark at the very start.
     let src = word.strip_prefix('\u{FEFF}').unwrap_or(word);
     let mut scan = Scanner {
@@ -45,6 +62,19 @@ pub(super) fn run(
         matched: scan.matched,
         unmatched: scan.unmatched,
     })
+}
+
+/// Whether the scanner would hand `word` back unchanged: it holds no `$`, quote or escape
+/// character, no `<` (which joins `<<` to the blanks after it) and no leading byte-order mark.
+fn is_literal(word: &str, escape: char) -> bool {
+    let special = |b: u8| matches!(b, b'$' | b'\'' | b'"' | b'<');
+    if word.starts_with('\u{FEFF}') || word.bytes().any(special) {
+        return false;
+    }
+    match u8::try_from(escape) {
+        Ok(e) if e.is_ascii() => !word.as_bytes().contains(&e),
+        _ => !word.contains(escape),
+    }
 }
 
 /// Field splitting as BuildKit does it: blanks produced by plain text or by `$` expansions end a

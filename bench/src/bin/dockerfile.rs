@@ -26,7 +26,10 @@ fn generate(lines: usize) -> String {
     let mut counted = 0;
     let mut count = 0;
     loop {
-        count += s.as_bytes()[counted..].iter().filter(|&&b| b == b'\n').count();
+        count += s.as_bytes()[counted..]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
         counted = s.len();
         // `str::lines` counts a final line without a newline too; every block ends in one.
         if count >= lines {
@@ -73,10 +76,7 @@ fn generate(lines: usize) -> String {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let once = args.iter().any(|a| a == "--once");
-    let lines: usize = args
-        .iter()
-        .find_map(|a| a.parse().ok())
-        .unwrap_or(10_000);
+    let lines: usize = args.iter().find_map(|a| a.parse().ok()).unwrap_or(10_000);
     let (warmup, runs) = if once { (0, 1) } else { (5, 30) };
     let text = generate(lines);
     println!(

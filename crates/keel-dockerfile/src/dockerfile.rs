@@ -104,7 +104,10 @@ pub fn from_ast(ast: Ast) -> Result<Dockerfile, Error> {
         let command = parse_instruction_owned(from_node)?;
         let Instruction::From(from) = &command.instruction else {
             // `is_from` and the instruction parser agree on what a FROM is.
-            return Err(Error::stage("a stage must start with FROM", Some(command.span)));
+            return Err(Error::stage(
+                "a stage must start with FROM",
+                Some(command.span),
+            ));
         };
         if let Some(name) = &from.name {
             if let Some(first) = names.get(name) {

@@ -4,12 +4,10 @@
 //! HEALTHCHECK command text is left to the shell at run time; ONBUILD triggers are expanded when
 //! they run. Heredoc bodies are expanded by whoever writes them out.
 
-use std::collections::BTreeSet;
-
 use super::run_flags::parse_mount;
 use super::{Add, ArgDef, Command, Copy, From, Instruction, KeyValue, Run, SourcesAndDest};
 use crate::error::Error;
-use crate::shell::{Env, Expanded, Lexer};
+use crate::shell::{Env, Expanded, Lexer, References};
 use crate::span::Span;
 
 /// Runs the lexer over words and remembers which variables they referenced.
@@ -17,20 +15,15 @@ struct Expander<'a> {
     lexer: &'a Lexer,
     env: &'a dyn Env,
     span: Span,
-    matched: BTreeSet<String>,
-    unmatched: BTreeSet<String>,
+    refs: References,
 }
 
 impl Expander<'_> {
     /// One word: quotes removed, variables substituted, no splitting.
     fn word(&mut self, word: &str) -> Result<String, Error> {
-        let out = self
-            .lexer
-            .process_word_with_matches(word, self.env)
-            .map_err(|e| e.at(self.span))?;
-        self.matched.extend(out.matched);
-        self.unmatched.extend(out.unmatched);
-        Ok(out.value)
+        self.lexer
+            .process_word_into(word, self.env, &mut self.refs)
+            .map_err(|e| e.at(self.span))
     }
 
     fn opt(&mut self, word: Option<&String>) -> Result<Option<String>, Error> {
@@ -82,8 +75,7 @@ impl Command {
             lexer,
             env,
             span: self.span,
-            matched: BTreeSet::new(),
-            unmatched: BTreeSet::new(),
+            refs: References::default(),
         };
         let instruction = match &self.instruction {
             // Fields are built one by one (not cloned, then overwritten), in the order Docker
@@ -181,8 +173,8 @@ impl Command {
                 span: self.span,
                 original: self.original.clone(),
             },
-            matched: x.matched,
-            unmatched: x.unmatched,
+            matched: x.refs.matched,
+            unmatched: x.refs.unmatched,
         })
     }
 }

@@ -38,7 +38,11 @@ pub(super) fn parse(
     let Some(kind) = args.next() else {
         return Err("HEALTHCHECK requires at least one argument".into());
     };
-    let kind = kind.to_uppercase();
+    let kind = if kind.bytes().any(|b| b.is_ascii_lowercase()) || !kind.is_ascii() {
+        kind.to_uppercase()
+    } else {
+        kind
+    };
     let rest: Vec<String> = args.collect();
     if kind == "NONE" {
         if !rest.is_empty() {
@@ -89,7 +93,7 @@ pub(super) fn parse(
 }
 
 /// A timing flag: absent or zero is `None`; otherwise at least 1ms.
-fn interval(flags: &Flags, name: &str) -> Result<Option<Duration>, String> {
+fn interval(flags: &Flags<'_>, name: &str) -> Result<Option<Duration>, String> {
     let Some(value) = flags.string(name).filter(|v| !v.is_empty()) else {
         return Ok(None);
     };

@@ -16,8 +16,8 @@ use crate::span::Span;
 
 pub use flags::{FlagKind, Flags};
 pub use healthcheck::{parse_go_duration, Healthcheck};
-pub use parse::{parse_instruction, parse_onbuild_trigger};
 pub(crate) use parse::parse_instruction_owned;
+pub use parse::{parse_instruction, parse_onbuild_trigger};
 pub use run_flags::{
     parse_device, parse_mount, parse_network, parse_security, CacheSharing, Device, Mount,
     MountType, NetworkMode, Security, ValueExpander,

@@ -96,7 +96,8 @@ fn words(node: &Node) -> Vec<String> {
 }
 
 fn parse_node(node: &Node, args: Vec<String>) -> Result<Instruction, String> {
-    let flags = |declared: &[(&'static str, FlagKind)]| Flags::new(declared).parse(&node.flags);
+    let flags =
+        |declared: &'static [(&'static str, FlagKind)]| Flags::new(declared).parse(&node.flags);
     // The parser lower-cases keywords already; a node built by hand may not have.
     let lowered;
     let keyword = if node.keyword.bytes().all(|b| b.is_ascii_lowercase()) {

@@ -1,10 +1,8 @@
 //! The scanner behind [`super::Lexer`]: one left-to-right pass over a word, following
 //! BuildKit's `shellWord` step by step (its quirks are the contract, so they are kept and noted).
 
-use std::collections::BTreeSet;
-
 use super::pattern::{reverse_pattern, Pattern};
-use super::{Env, Lexer};
+use super::{Env, Lexer, References};
 
 /// What one pass produced.
 pub(super) struct Output {
@@ -12,18 +10,17 @@ pub(super) struct Output {
     pub value: String,
     /// The word split into fields (`ProcessWords`); empty unless asked for.
     pub words: Vec<String>,
-    pub matched: BTreeSet<String>,
-    pub unmatched: BTreeSet<String>,
 }
 
-/// Run the lexer over `word`. `want_words` collects fields, `track` records referenced names.
-/// The error is BuildKit's message before its `failed to process "…"` wrapper.
+/// Run the lexer over `word`. `want_words` collects fields; referenced names are added to
+/// `refs` when given. The error is BuildKit's message before its `failed to process "…"`
+/// wrapper.
 pub(super) fn run(
     lexer: &Lexer,
     word: &str,
     env: &dyn Env,
     want_words: bool,
-    track: bool,
+    refs: Option<&mut References>,
 ) -> Result<Output, String> {
     if is_literal(word, lexer.escape) {
         // Nothing to expand, unquote or unescape: the word is its own value, and its fields are
@@ -38,8 +35,6 @@ pub(super) fn run(
             } else {
                 Vec::new()
             },
-            matched: BTreeSet::new(),
-            unmatched: BTreeSet::new(),
         });
     }
     // Go's text/scanner silently drops a byte-order mark at the very start.
@@ -50,17 +45,13 @@ pub(super) fn run(
         src,
         pos: 0,
         raw_escapes: lexer.raw_escapes,
-        track,
-        matched: BTreeSet::new(),
-        unmatched: BTreeSet::new(),
+        refs,
         words: want_words.then(Words::default),
     };
     let value = scan.until(None, lexer.raw_escapes)?;
     Ok(Output {
         value,
         words: scan.words.map(Words::finish).unwrap_or_default(),
-        matched: scan.matched,
-        unmatched: scan.unmatched,
     })
 }
 
@@ -117,9 +108,8 @@ struct Scanner<'a> {
     pos: usize,
     /// Whether escape characters are kept: the lexer's setting, or forced on inside patterns.
     raw_escapes: bool,
-    track: bool,
-    matched: BTreeSet<String>,
-    unmatched: BTreeSet<String>,
+    /// Where referenced names go, when they are wanted.
+    refs: Option<&'a mut References>,
     /// Fields of the top-level word, when asked for.
     words: Option<Words>,
 }
@@ -330,11 +320,11 @@ impl<'a> Scanner<'a> {
     /// Look a variable up, noting whether it was set.
     fn lookup(&mut self, name: &str) -> Option<&'a str> {
         let value = self.env.lookup(name);
-        if self.track {
+        if let Some(refs) = self.refs.as_deref_mut() {
             let set = if value.is_some() {
-                &mut self.matched
+                &mut refs.matched
             } else {
-                &mut self.unmatched
+                &mut refs.unmatched
             };
             if !set.contains(name) {
                 set.insert(name.to_owned());

@@ -5,7 +5,6 @@
 //! It is also how the parser splits a heredoc line into words (`<<` followed by blanks stays one
 //! word with the name after it), as BuildKit uses one lexer for both.
 
-mod goquote;
 mod lexer;
 mod pattern;
 
@@ -46,6 +45,13 @@ pub struct Expanded<T> {
     pub unmatched: BTreeSet<String>,
 }
 
+/// The variables words referenced, set and unset, gathered over one or more words.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct References {
+    pub matched: BTreeSet<String>,
+    pub unmatched: BTreeSet<String>,
+}
+
 /// The lexer, configured as BuildKit's `shell.Lex`.
 #[derive(Debug, Clone)]
 pub struct Lexer {
@@ -72,12 +78,12 @@ impl Lexer {
 
     /// One word: quotes removed, variables expanded, no field splitting (`ProcessWord`).
     pub fn process_word(&self, word: &str, env: &dyn Env) -> Result<String, Error> {
-        Ok(self.run(word, env, false, false)?.value)
+        Ok(self.run(word, env, false, None)?.value)
     }
 
     /// Words: like the shell, unquoted expansions split on blanks (`ProcessWords`).
     pub fn process_words(&self, word: &str, env: &dyn Env) -> Result<Vec<String>, Error> {
-        Ok(self.run(word, env, true, false)?.words)
+        Ok(self.run(word, env, true, None)?.words)
     }
 
     /// [`Lexer::process_word`] that also reports referenced variables (`ProcessWordWithMatches`).
@@ -86,12 +92,24 @@ impl Lexer {
         word: &str,
         env: &dyn Env,
     ) -> Result<Expanded<String>, Error> {
-        let out = self.run(word, env, false, true)?;
+        let mut refs = References::default();
+        let value = self.process_word_into(word, env, &mut refs)?;
         Ok(Expanded {
-            value: out.value,
-            matched: out.matched,
-            unmatched: out.unmatched,
+            value,
+            matched: refs.matched,
+            unmatched: refs.unmatched,
         })
+    }
+
+    /// [`Lexer::process_word_with_matches`] for many words: the referenced variables are added
+    /// to `refs` (which may hold some already) rather than returned in sets of their own.
+    pub(crate) fn process_word_into(
+        &self,
+        word: &str,
+        env: &dyn Env,
+        refs: &mut References,
+    ) -> Result<String, Error> {
+        Ok(self.run(word, env, false, Some(refs))?.value)
     }
 
     /// [`Lexer::process_words`] that also reports referenced variables.
@@ -100,11 +118,12 @@ impl Lexer {
         word: &str,
         env: &dyn Env,
     ) -> Result<Expanded<Vec<String>>, Error> {
-        let out = self.run(word, env, true, true)?;
+        let mut refs = References::default();
+        let out = self.run(word, env, true, Some(&mut refs))?;
         Ok(Expanded {
             value: out.words,
-            matched: out.matched,
-            unmatched: out.unmatched,
+            matched: refs.matched,
+            unmatched: refs.unmatched,
         })
     }
 
@@ -113,12 +132,15 @@ impl Lexer {
         word: &str,
         env: &dyn Env,
         words: bool,
-        track: bool,
+        refs: Option<&mut References>,
     ) -> Result<lexer::Output, Error> {
-        lexer::run(self, word, env, words, track).map_err(|message| {
+        lexer::run(self, word, env, words, refs).map_err(|message| {
             // BuildKit's own wrapping, so users see the same text as with `docker build`.
             Error::expansion(
-                format!("failed to process {}: {message}", goquote::go_quote(word)),
+                format!(
+                    "failed to process {}: {message}",
+                    crate::goquote::quote(word)
+                ),
                 None,
             )
         })

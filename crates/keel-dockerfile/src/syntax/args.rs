@@ -3,11 +3,11 @@
 
 use std::ops::Range;
 
-use super::dump::quote;
 use super::json::{parse_json_array, JsonError};
 use super::node::{Arg, Node};
 use super::split::{is_space_byte, is_token_space, split_command};
 use crate::error::Error;
+use crate::goquote::quote;
 use crate::span::Span;
 
 /// How BuildKit's parser shapes an instruction's arguments.

@@ -129,7 +129,6 @@ pub(crate) fn trim_continuation(line: &[u8], escape: u8) -> (&[u8], bool) {
     (&line[..at], false)
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,7 +19,7 @@ mod split;
 
 pub use args::parse_words;
 pub use directive::{detect_syntax, parse_directive, Directive, DirectiveParser, FoundDirective};
-pub use dump::{dump, dump_node, quote};
+pub use dump::{dump, dump_node};
 pub use heredoc::{chomp_heredoc_content, heredocs_from_line, parse_heredoc};
 pub use json::{parse_json_array, JsonError};
 pub use line::MAX_LINE_LEN;

@@ -84,6 +84,9 @@ pub(crate) fn extract_builder_flags(line: &str) -> (Cow<'_, str>, Vec<String>) {
                 return (rest_at(pos), words);
             }
             phase = Phase::Word;
+            // Room for the flag up to the next blank, so it is not regrown byte by byte.
+            let len = b[pos..].iter().position(|&c| is_space_byte(c));
+            word.reserve(len.unwrap_or(b.len() - pos));
         }
         if at_end {
             if word != "--" && (blank_ok || !word.is_empty()) {
@@ -165,7 +168,10 @@ mod tests {
         // The 0xA0 byte inside U+0800 (E0 A0 80) ends the flag mid-character: the rest is
         // converted, its stray 0x80 replaced.
         let (rest, f) = extract_builder_flags("--a=\u{800}b c");
-        assert_eq!((rest.as_ref(), f), ("\u{fffd}b c", vec!["--a=\u{e0}".to_string()]));
+        assert_eq!(
+            (rest.as_ref(), f),
+            ("\u{fffd}b c", vec!["--a=\u{e0}".to_string()])
+        );
         // BuildKit's byte-wise reading re-encodes non-ASCII flag values.
         let (_, f) = extract_builder_flags("--chown=é x");
         assert_eq!(f, vec!["--chown=Ã©"]);

@@ -95,8 +95,8 @@ impl<'a> Flags<'a> {
         self.declared.iter().position(|(n, _)| *n == name)
     }
 
-    /// The last value written for `name`.
-    fn last(&self, name: &str) -> Option<&'a str> {
+    /// The last value written for `name`, borrowed.
+    pub(super) fn last(&self, name: &str) -> Option<&'a str> {
         let index = self.index(name)?;
         self.values
             .iter()

@@ -68,7 +68,7 @@ pub(super) fn parse(
         "CMD-SHELL".to_owned()
     }];
     test.extend(cmd);
-    let retries = match flags.string("retries").filter(|v| !v.is_empty()) {
+    let retries = match flags.last("retries").filter(|v| !v.is_empty()) {
         None => None,
         Some(v) => {
             let n: i64 = v
@@ -94,10 +94,10 @@ pub(super) fn parse(
 
 /// A timing flag: absent or zero is `None`; otherwise at least 1ms.
 fn interval(flags: &Flags<'_>, name: &str) -> Result<Option<Duration>, String> {
-    let Some(value) = flags.string(name).filter(|v| !v.is_empty()) else {
+    let Some(value) = flags.last(name).filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
-    let nanos = parse_go_duration(&value)?;
+    let nanos = parse_go_duration(value)?;
     if nanos == 0 {
         return Ok(None);
     }

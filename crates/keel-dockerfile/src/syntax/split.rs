@@ -115,34 +115,21 @@ pub(crate) fn extract_builder_flags(line: &str) -> (Cow<'_, str>, Vec<String>) {
                 pos += 1;
                 continue;
             }
-            let mut c = ch;
-            if c == b'\\' {
-                if pos + 1 == b.len() {
-                    pos += 1;
-                    continue;
-                }
-                pos += 1;
-                c = b[pos];
-            }
-            word.push(char::from(c));
-            pos += 1;
-            continue;
-        }
-        // Inside quotes.
-        if ch == quote {
+        } else if ch == quote {
+            // The closing quote.
             phase = Phase::Word;
             pos += 1;
             continue;
         }
+        // In or out of quotes, `\` takes the next byte as it is; at the very end it is dropped
+        // (and the word ends there, quoted or not).
         let mut c = ch;
         if c == b'\\' {
-            if pos + 1 == b.len() {
-                phase = Phase::Word;
-                pos += 1;
-                continue;
-            }
             pos += 1;
-            c = b[pos];
+            let Some(&next) = b.get(pos) else {
+                continue;
+            };
+            c = next;
         }
         word.push(char::from(c));
         pos += 1;

@@ -2,6 +2,7 @@
 //! (`parseMaybeJSON`, `parseNameVal`, `parseWords`, `parseHealthConfig`, ...).
 
 use std::ops::Range;
+use std::str::CharIndices;
 
 use super::json::{parse_json_array, JsonError};
 use super::node::{Arg, Node};
@@ -90,8 +91,7 @@ fn shape_args(s: Shape, rest: &str, escape: char, span: Span) -> Result<(Vec<Arg
         },
         Shape::MaybeJson => maybe_json(rest).map_err(fail)?,
         Shape::NameOrNameVal => (
-            word_spans(rest, escape)
-                .into_iter()
+            WordSpans::new(rest, escape)
                 .map(|r| Arg::Word(rest[r].to_owned()))
                 .collect(),
             false,
@@ -150,11 +150,8 @@ fn health(rest: &str) -> Result<(Vec<Arg>, bool), String> {
 
 /// BuildKit's `parseNameVal` for ENV and LABEL: `K v` (legacy) or `k=v ...`, values raw.
 fn name_val(rest: &str, key: &str, escape: char) -> Result<Vec<Arg>, String> {
-    let ws: Vec<&str> = word_spans(rest, escape)
-        .into_iter()
-        .map(|r| &rest[r])
-        .collect();
-    let Some(first) = ws.first() else {
+    let mut ws = WordSpans::new(rest, escape).map(|r| &rest[r]).peekable();
+    let Some(first) = ws.peek() else {
         return Ok(Vec::new());
     };
     if !first.contains('=') {
@@ -168,7 +165,8 @@ fn name_val(rest: &str, key: &str, escape: char) -> Result<Vec<Arg>, String> {
             Arg::Word(String::new()),
         ]);
     }
-    let mut out = Vec::with_capacity(ws.len() * 3);
+    // Room for two pairs, the usual case, without regrowing.
+    let mut out = Vec::with_capacity(6);
     for w in ws {
         let Some((k, v)) = w.split_once('=') else {
             return Err(format!(
@@ -186,74 +184,91 @@ fn name_val(rest: &str, key: &str, escape: char) -> Result<Vec<Arg>, String> {
 /// BuildKit's `parseWords`: blank-separated words, quotes and escapes kept as written (they are
 /// removed later, by variable expansion).
 pub fn parse_words(rest: &str, escape: char) -> Vec<String> {
-    word_spans(rest, escape)
-        .into_iter()
+    WordSpans::new(rest, escape)
         .map(|r| rest[r].to_owned())
         .collect()
 }
 
-/// Where [`parse_words`]' words lie in `rest`. BuildKit builds each word character by character,
-/// but as it keeps every character it reads (quotes, escapes and what they escape), a word is
-/// always one run of the text: only an escape character at the very end is left out.
-fn word_spans(rest: &str, escape: char) -> Vec<Range<usize>> {
-    #[derive(PartialEq)]
-    enum Phase {
-        Spaces,
-        Word,
-        Quote,
+/// Where [`parse_words`]' words lie in `rest`, in order. BuildKit builds each word character by
+/// character, but as it keeps every character it reads (quotes, escapes and what they escape), a
+/// word is always one run of the text: only an escape character at the very end is left out.
+struct WordSpans<'a> {
+    it: CharIndices<'a>,
+    escape: char,
+    phase: Phase,
+    quote: char,
+}
+
+#[derive(PartialEq)]
+enum Phase {
+    Spaces,
+    Word,
+    Quote,
+}
+
+impl<'a> WordSpans<'a> {
+    fn new(rest: &'a str, escape: char) -> WordSpans<'a> {
+        WordSpans {
+            it: rest.char_indices(),
+            escape,
+            phase: Phase::Spaces,
+            quote: '\0',
+        }
     }
-    let mut spans = Vec::new();
-    let mut phase = Phase::Spaces;
-    let mut quote = '\0';
-    // The word so far is `rest[start..end]`; it is empty until a character is kept.
-    let (mut start, mut end) = (0, 0);
-    let mut it = rest.char_indices();
-    loop {
-        let Some((at, ch)) = it.next() else {
-            if phase != Phase::Spaces && end > start {
-                spans.push(start..end);
-            }
-            return spans;
-        };
-        if phase == Phase::Spaces {
-            if ch.is_whitespace() {
-                continue;
-            }
-            phase = Phase::Word;
-            (start, end) = (at, at);
-        }
-        let in_word = phase == Phase::Word;
-        if in_word {
-            if ch.is_whitespace() {
-                phase = Phase::Spaces;
-                if end > start {
-                    spans.push(start..end);
-                }
-                continue;
-            }
-            if ch == '\'' || ch == '"' {
-                quote = ch;
-                phase = Phase::Quote;
-            }
-        } else if ch == quote {
-            // Inside quotes: the closing quote.
-            phase = Phase::Word;
-        }
-        // The escape works everywhere but in single quotes, and stays with the next character;
-        // at the very end it is dropped.
-        if ch == escape && (in_word || quote != '\'') {
-            match it.next() {
-                None => {
-                    phase = Phase::Word;
+}
+
+impl Iterator for WordSpans<'_> {
+    type Item = Range<usize>;
+
+    fn next(&mut self) -> Option<Range<usize>> {
+        // The word so far is `start..end`; it is empty until a character is kept.
+        let (mut start, mut end) = (0, 0);
+        loop {
+            let Some((at, ch)) = self.it.next() else {
+                let last = self.phase != Phase::Spaces && end > start;
+                self.phase = Phase::Spaces;
+                return last.then_some(start..end);
+            };
+            if self.phase == Phase::Spaces {
+                if ch.is_whitespace() {
                     continue;
                 }
-                Some((next_at, next)) => {
-                    end = next_at + next.len_utf8();
+                self.phase = Phase::Word;
+                (start, end) = (at, at);
+            }
+            let in_word = self.phase == Phase::Word;
+            if in_word {
+                if ch.is_whitespace() {
+                    self.phase = Phase::Spaces;
+                    if end > start {
+                        return Some(start..end);
+                    }
                     continue;
                 }
+                if ch == '\'' || ch == '"' {
+                    self.quote = ch;
+                    self.phase = Phase::Quote;
+                }
+            } else if ch == self.quote {
+                // Inside quotes: the closing quote.
+                self.phase = Phase::Word;
             }
+            // The escape works everywhere but in single quotes, and stays with the next
+            // character; at the very end it is dropped.
+            if ch == self.escape && (in_word || self.quote != '\'') {
+                match self.it.next() {
+                    None => {
+                        self.phase = Phase::Word;
+                        continue;
+                    }
+                    Some((next_at, next)) => {
+                        end = next_at + next.len_utf8();
+                        continue;
+                    }
+                }
+            }
+            end = at + ch.len_utf8();
         }
-        end = at + ch.len_utf8();
     }
 }
 

@@ -99,8 +99,8 @@ impl Command {
                     cmd: r.cmd.clone(),
                     mount_specs: r.mount_specs.clone(),
                     mounts,
-                    network: r.network.clone(),
-                    security: r.security.clone(),
+                    network: r.network,
+                    security: r.security,
                     devices: r.devices.clone(),
                     flags_used: r.flags_used.clone(),
                 })

@@ -258,7 +258,7 @@ fn key_values(args: Vec<String>, command: &str) -> Result<Vec<KeyValue>, String>
     if args.is_empty() {
         return Err(at_least_one(command));
     }
-    if args.len() % 3 != 0 {
+    if !args.chunks_exact(3).remainder().is_empty() {
         return Err(format!("Bad input to {command}, too many arguments"));
     }
     let mut out = Vec::with_capacity(args.len() / 3);

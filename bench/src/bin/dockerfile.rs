@@ -2,7 +2,11 @@
 //!
 //! The file is generated (deterministically) with the shapes real Dockerfiles have: many stages,
 //! ARG/ENV with references, RUN with continuations, COPY --from, LABEL pairs, heredocs, comments.
-//! Run: `cargo run --release -p keel-bench --bin dockerfile`.
+//! Run: `cargo run --release -p keel-bench --bin dockerfile [LINES] [--once]`.
+//!
+//! `--once` runs each phase a single time without timing loops, for instruction-counting
+//! profilers (`valgrind --tool=callgrind`), whose counts are repeatable where wall time on a
+//! shared machine is not.
 #![allow(clippy::print_stdout)]
 
 use std::collections::BTreeMap;
@@ -17,7 +21,20 @@ fn generate(lines: usize) -> String {
         "# syntax=docker/dockerfile:1\nARG BASE=localhost/busybox:latest\nARG VERSION=1.0\n",
     );
     let mut stage = 0;
-    while s.lines().count() < lines {
+    // Counting newlines as we go (rather than re-counting the whole text each turn) keeps the
+    // generator linear, so it does not dominate an instruction-count profile.
+    let mut counted = 0;
+    let mut count = 0;
+    loop {
+        count += s.as_bytes()[counted..]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        counted = s.len();
+        // `str::lines` counts a final line without a newline too; every block ends in one.
+        if count >= lines {
+            break;
+        }
         let _ = writeln!(s, "\n# stage {stage} builds part {stage}");
         let _ = writeln!(s, "FROM ${{BASE}} AS stage{stage}");
         let _ = writeln!(s, "ARG VERSION");
@@ -57,10 +74,10 @@ fn generate(lines: usize) -> String {
 }
 
 fn main() {
-    let lines: usize = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(10_000);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let once = args.iter().any(|a| a == "--once");
+    let lines: usize = args.iter().find_map(|a| a.parse().ok()).unwrap_or(10_000);
+    let (warmup, runs) = if once { (0, 1) } else { (5, 30) };
     let text = generate(lines);
     println!(
         "input: {} lines, {} bytes",
@@ -68,7 +85,7 @@ fn main() {
         text.len()
     );
 
-    let parse = measure(5, 30, || {
+    let parse = measure(warmup, runs, || {
         let ast =
             keel_dockerfile::syntax::parse(text.as_bytes()).expect("the generated file parses");
         std::hint::black_box(ast);
@@ -84,7 +101,7 @@ fn main() {
     env.insert("VERSION".to_owned(), "1.0".to_owned());
     env.insert("APP_HOME".to_owned(), "/opt/app".to_owned());
     env.insert("PATH".to_owned(), "/usr/bin:/bin".to_owned());
-    let expand = measure(5, 30, || {
+    let expand = measure(warmup, runs, || {
         let mut n = 0usize;
         for stage in &df.stages {
             for cmd in &stage.commands {
@@ -96,7 +113,7 @@ fn main() {
     });
     report("expansion of every instruction", &expand);
 
-    let total = measure(5, 30, || {
+    let total = measure(warmup, runs, || {
         let df = keel_dockerfile::dockerfile::parse(text.as_bytes())
             .expect("the generated file is valid");
         let mut n = 0usize;

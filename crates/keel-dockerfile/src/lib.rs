@@ -11,10 +11,12 @@
 //! - [`instruction`]: nodes → the typed [`instruction::Instruction`] enum, with flag validation.
 //! - [`dockerfile`]: instructions → stages, global ARGs, the stage graph and `--target` pruning.
 //! - [`check`]: lint rules (BuildKit's checks plus keel's layer-hygiene rules).
+//! - [`goquote`]: Go's `strconv.Quote`, for every quoted string shown the way BuildKit shows it.
 
 pub mod check;
 pub mod dockerfile;
 pub mod error;
+pub mod goquote;
 pub mod instruction;
 pub mod shell;
 pub mod span;

@@ -105,7 +105,7 @@ fn instruction(
             if !state.workdir_set && !path.starts_with('/') {
                 let msg = format!(
                     "Relative workdir {} can have unexpected results if the base image changes",
-                    super::config::quote(&path)
+                    crate::goquote::quote(&path)
                 );
                 ctx.report.add(&rules::WORKDIR_RELATIVE_PATH, msg, span);
             }
@@ -290,7 +290,7 @@ fn secret_key(ctx: &mut Ctx<'_, '_, '_>, instruction: &str, key: &str, span: Spa
     if has(DENY) && !has(ALLOW) {
         let msg = format!(
             "Do not use ARG or ENV instructions for sensitive data ({instruction} {})",
-            super::config::quote(key)
+            crate::goquote::quote(key)
         );
         ctx.report
             .add(&rules::SECRETS_USED_IN_ARG_OR_ENV, msg, span);

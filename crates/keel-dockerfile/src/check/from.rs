@@ -162,7 +162,7 @@ fn const_platform(stage: &Stage<'_>, platform: &str, report: &mut Report<'_>) {
     }
     let msg = format!(
         "FROM --platform flag should not use constant value {}",
-        super::config::quote(platform)
+        crate::goquote::quote(platform)
     );
     report.add(
         &rules::FROM_PLATFORM_FLAG_CONST_DISALLOWED,

@@ -24,6 +24,7 @@ use serde::Serialize;
 pub use config::{CheckConfig, RuleSet, CHECK_BUILD_ARG};
 pub use rules::Rule;
 
+use crate::dockerfile::{is_from, stage_bounds};
 use crate::error::Error;
 use crate::shell::Lexer;
 use crate::span::Span;
@@ -87,17 +88,13 @@ pub(crate) struct Stage<'a> {
     pub commands: &'a [Node],
 }
 
-/// Split the file into global instructions (before the first FROM) and stages.
+/// Split the file into global instructions (before the first FROM) and stages, as the stage
+/// builder does ([`crate::dockerfile::from_ast`]).
 fn stages(ast: &Ast) -> (&[Node], Vec<Stage<'_>>) {
-    let starts: Vec<usize> = (ast.children.iter().enumerate())
-        .filter(|(_, n)| n.keyword == "from")
-        .map(|(i, _)| i)
-        .collect();
-    let meta = &ast.children[..starts.first().copied().unwrap_or(ast.children.len())];
-    let mut out = Vec::with_capacity(starts.len());
-    for (k, &i) in starts.iter().enumerate() {
-        let end = starts.get(k + 1).copied().unwrap_or(ast.children.len());
-        let from = &ast.children[i];
+    let (global, bounds) = stage_bounds(&ast.children, is_from);
+    let mut out = Vec::with_capacity(bounds.len());
+    for bound in bounds {
+        let from = &ast.children[bound.start];
         let args = words(from);
         let name = match args.as_slice() {
             [_, kw, name] if kw.eq_ignore_ascii_case("as") => Some(name.to_lowercase()),
@@ -107,10 +104,10 @@ fn stages(ast: &Ast) -> (&[Node], Vec<Stage<'_>>) {
             from,
             base: args.first().map(|s| s.to_string()).unwrap_or_default(),
             name,
-            commands: &ast.children[i + 1..end],
+            commands: &ast.children[bound.start + 1..bound.end],
         });
     }
-    (meta, out)
+    (&ast.children[global], out)
 }
 
 /// Run every enabled rule over the file. Findings come ordered by line.

@@ -4,12 +4,10 @@
 //! HEALTHCHECK command text is left to the shell at run time; ONBUILD triggers are expanded when
 //! they run. Heredoc bodies are expanded by whoever writes them out.
 
-use std::collections::BTreeSet;
-
 use super::run_flags::parse_mount;
-use super::{Command, Instruction, KeyValue, SourcesAndDest};
+use super::{Add, ArgDef, Command, Copy, From, Instruction, KeyValue, Run, SourcesAndDest};
 use crate::error::Error;
-use crate::shell::{Env, Expanded, Lexer};
+use crate::shell::{Env, Expanded, Lexer, References};
 use crate::span::Span;
 
 /// Runs the lexer over words and remembers which variables they referenced.
@@ -17,20 +15,15 @@ struct Expander<'a> {
     lexer: &'a Lexer,
     env: &'a dyn Env,
     span: Span,
-    matched: BTreeSet<String>,
-    unmatched: BTreeSet<String>,
+    refs: References,
 }
 
 impl Expander<'_> {
     /// One word: quotes removed, variables substituted, no splitting.
     fn word(&mut self, word: &str) -> Result<String, Error> {
-        let out = self
-            .lexer
-            .process_word_with_matches(word, self.env)
-            .map_err(|e| e.at(self.span))?;
-        self.matched.extend(out.matched);
-        self.unmatched.extend(out.unmatched);
-        Ok(out.value)
+        self.lexer
+            .process_word_into(word, self.env, &mut self.refs)
+            .map_err(|e| e.at(self.span))
     }
 
     fn opt(&mut self, word: Option<&String>) -> Result<Option<String>, Error> {
@@ -59,13 +52,14 @@ impl Expander<'_> {
     }
 
     fn paths(&mut self, p: &SourcesAndDest) -> Result<SourcesAndDest, Error> {
+        let dest = self.word(&p.dest)?;
+        let mut sources = Vec::with_capacity(p.sources.len());
+        for s in &p.sources {
+            sources.push(self.word(s)?);
+        }
         Ok(SourcesAndDest {
-            dest: self.word(&p.dest)?,
-            sources: p
-                .sources
-                .iter()
-                .map(|s| self.word(s))
-                .collect::<Result<_, _>>()?,
+            dest,
+            sources,
             contents: p.contents.clone(),
         })
     }
@@ -81,18 +75,19 @@ impl Command {
             lexer,
             env,
             span: self.span,
-            matched: BTreeSet::new(),
-            unmatched: BTreeSet::new(),
+            refs: References::default(),
         };
         let instruction = match &self.instruction {
-            Instruction::From(f) => {
-                let mut f = f.clone();
-                f.base = x.word(&f.base)?;
-                f.platform = x.opt(f.platform.as_ref())?;
-                Instruction::From(f)
-            }
+            // Fields are built one by one (not cloned, then overwritten), in the order Docker
+            // expands them, so the first error is the same.
+            Instruction::From(f) => Instruction::From(From {
+                base: x.word(&f.base)?,
+                platform: x.opt(f.platform.as_ref())?,
+                name: f.name.clone(),
+                name_as_written: f.name_as_written.clone(),
+                comment: f.comment.clone(),
+            }),
             Instruction::Run(r) => {
-                let mut r = r.clone();
                 let mut mounts = Vec::with_capacity(r.mount_specs.len());
                 for spec in &r.mount_specs {
                     let mut expand_value = |v: &str| x.word(v).map_err(|e| e.message);
@@ -100,8 +95,15 @@ impl Command {
                         .map_err(|m| Error::instruction(m, Some(self.span)))?;
                     mounts.extend(mount);
                 }
-                r.mounts = mounts;
-                Instruction::Run(r)
+                Instruction::Run(Run {
+                    cmd: r.cmd.clone(),
+                    mount_specs: r.mount_specs.clone(),
+                    mounts,
+                    network: r.network,
+                    security: r.security,
+                    devices: r.devices.clone(),
+                    flags_used: r.flags_used.clone(),
+                })
             }
             Instruction::Label(kvs) => Instruction::Label(x.key_values(kvs)?),
             Instruction::Env(kvs) => Instruction::Env(x.key_values(kvs)?),
@@ -113,20 +115,33 @@ impl Command {
                 Instruction::Expose(out)
             }
             Instruction::Add(a) => {
-                let mut a = a.clone();
-                a.chown = x.opt(a.chown.as_ref())?;
-                a.chmod = x.opt(a.chmod.as_ref())?;
-                a.checksum = x.opt(a.checksum.as_ref())?;
-                a.paths = x.paths(&a.paths)?;
-                Instruction::Add(a)
+                let chown = x.opt(a.chown.as_ref())?;
+                let chmod = x.opt(a.chmod.as_ref())?;
+                let checksum = x.opt(a.checksum.as_ref())?;
+                Instruction::Add(Add {
+                    paths: x.paths(&a.paths)?,
+                    chown,
+                    chmod,
+                    link: a.link,
+                    keep_git_dir: a.keep_git_dir,
+                    checksum,
+                    unpack: a.unpack,
+                    exclude: a.exclude.clone(),
+                })
             }
             Instruction::Copy(c) => {
-                let mut c = c.clone();
-                c.chown = x.opt(c.chown.as_ref())?;
-                c.chmod = x.opt(c.chmod.as_ref())?;
-                c.from = x.opt(c.from.as_ref())?.filter(|f| !f.is_empty());
-                c.paths = x.paths(&c.paths)?;
-                Instruction::Copy(c)
+                let chown = x.opt(c.chown.as_ref())?;
+                let chmod = x.opt(c.chmod.as_ref())?;
+                let from = x.opt(c.from.as_ref())?.filter(|f| !f.is_empty());
+                Instruction::Copy(Copy {
+                    paths: x.paths(&c.paths)?,
+                    from,
+                    chown,
+                    chmod,
+                    link: c.link,
+                    parents: c.parents,
+                    exclude: c.exclude.clone(),
+                })
             }
             Instruction::Volume(vs) => {
                 Instruction::Volume(vs.iter().map(|v| x.word(v)).collect::<Result<_, _>>()?)
@@ -135,12 +150,15 @@ impl Command {
             Instruction::Workdir(w) => Instruction::Workdir(x.word(w)?),
             Instruction::Stopsignal(s) => Instruction::Stopsignal(x.word(s)?),
             Instruction::Arg(args) => {
-                let mut args = args.clone();
-                for a in &mut args {
-                    a.key = x.word(&a.key)?;
-                    a.value = x.opt(a.value.as_ref())?;
+                let mut out = Vec::with_capacity(args.len());
+                for a in args {
+                    out.push(ArgDef {
+                        key: x.word(&a.key)?,
+                        value: x.opt(a.value.as_ref())?,
+                        comment: a.comment.clone(),
+                    });
                 }
-                Instruction::Arg(args)
+                Instruction::Arg(out)
             }
             other @ (Instruction::Cmd(_)
             | Instruction::Entrypoint(_)
@@ -155,8 +173,8 @@ impl Command {
                 span: self.span,
                 original: self.original.clone(),
             },
-            matched: x.matched,
-            unmatched: x.unmatched,
+            matched: x.refs.matched,
+            unmatched: x.refs.unmatched,
         })
     }
 }
@@ -166,7 +184,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::instruction::{ArgDef, Copy, MountType, Run};
+    use crate::instruction::MountType;
 
     fn cmd(instruction: Instruction) -> Command {
         Command {

@@ -14,22 +14,23 @@ pub enum FlagKind {
     Strings,
 }
 
-/// The flags one instruction accepts, and what was written for them.
+/// The flags one instruction accepts, and what was written for them (borrowed from the written
+/// flags: accessors copy out only what the instruction keeps).
 #[derive(Debug, Clone, Default)]
-pub struct Flags {
-    declared: Vec<(&'static str, FlagKind)>,
-    /// Values per declared flag, in the order written.
-    values: Vec<Vec<String>>,
+pub struct Flags<'a> {
+    declared: &'static [(&'static str, FlagKind)],
+    /// Each value written, with the index of its declared flag, in the order written.
+    values: Vec<(usize, &'a str)>,
     /// Names of flags written, in order of first use.
     used: Vec<&'static str>,
 }
 
-impl Flags {
+impl<'a> Flags<'a> {
     /// Declare the accepted flags.
-    pub fn new(declared: &[(&'static str, FlagKind)]) -> Flags {
+    pub fn new(declared: &'static [(&'static str, FlagKind)]) -> Flags<'a> {
         Flags {
-            declared: declared.to_vec(),
-            values: vec![Vec::new(); declared.len()],
+            declared,
+            values: Vec::new(),
             used: Vec::new(),
         }
     }
@@ -38,7 +39,7 @@ impl Flags {
     ///
     /// Errors read as BuildKit's: `unknown flag: --boo`, `missing a value on flag: --from`,
     /// `duplicate flag specified: --from`, `expecting boolean value for flag --link, not: x`.
-    pub fn parse(mut self, written: &[String]) -> Result<Flags, String> {
+    pub fn parse(mut self, written: &'a [String]) -> Result<Flags<'a>, String> {
         for arg in written {
             if arg == "--" {
                 // POSIX end of options: whatever follows is not a flag.
@@ -51,11 +52,10 @@ impl Flags {
                 Some((n, v)) => (n, Some(v)),
                 None => (body, None),
             };
-            let flag_name = format!("--{name}");
             let Some(index) = self.declared.iter().position(|(n, _)| *n == name) else {
                 let names: Vec<&str> = self.declared.iter().map(|(n, _)| *n).collect();
                 return Err(suggest::with_suggestion(
-                    format!("unknown flag: {flag_name}"),
+                    format!("unknown flag: --{name}"),
                     name,
                     &names,
                     true,
@@ -64,37 +64,45 @@ impl Flags {
             let (declared_name, kind) = self.declared[index];
             let seen = self.used.contains(&declared_name);
             if seen && kind != FlagKind::Strings {
-                return Err(format!("duplicate flag specified: {flag_name}"));
+                return Err(format!("duplicate flag specified: --{name}"));
             }
             if !seen {
                 self.used.push(declared_name);
             }
             let stored = match kind {
                 FlagKind::Bool => match value {
-                    Some("") => return Err(format!("missing a value on flag: {flag_name}")),
-                    None => "true".to_owned(),
-                    Some(v) => match v.to_ascii_lowercase().as_str() {
-                        "true" => "true".to_owned(),
-                        "false" => "false".to_owned(),
-                        _ => {
-                            return Err(format!(
-                                "expecting boolean value for flag {flag_name}, not: {v}"
-                            ))
-                        }
-                    },
+                    Some("") => return Err(format!("missing a value on flag: --{name}")),
+                    None => "true",
+                    Some(v) if v.eq_ignore_ascii_case("true") => "true",
+                    Some(v) if v.eq_ignore_ascii_case("false") => "false",
+                    Some(v) => {
+                        return Err(format!(
+                            "expecting boolean value for flag --{name}, not: {v}"
+                        ))
+                    }
                 },
                 FlagKind::String | FlagKind::Strings => match value {
-                    Some(v) => v.to_owned(),
-                    None => return Err(format!("missing a value on flag: {flag_name}")),
+                    Some(v) => v,
+                    None => return Err(format!("missing a value on flag: --{name}")),
                 },
             };
-            self.values[index].push(stored);
+            self.values.push((index, stored));
         }
         Ok(self)
     }
 
     fn index(&self, name: &str) -> Option<usize> {
         self.declared.iter().position(|(n, _)| *n == name)
+    }
+
+    /// The last value written for `name`, borrowed.
+    pub(super) fn last(&self, name: &str) -> Option<&'a str> {
+        let index = self.index(name)?;
+        self.values
+            .iter()
+            .rev()
+            .find(|(i, _)| *i == index)
+            .map(|(_, v)| *v)
     }
 
     /// Whether the flag was written.
@@ -109,18 +117,17 @@ impl Flags {
 
     /// A string flag's value; `None` when not written.
     pub fn string(&self, name: &str) -> Option<String> {
-        self.index(name)
-            .and_then(|i| self.values[i].last().cloned())
+        self.last(name).map(str::to_owned)
     }
 
     /// A string flag's value, with an empty value treated as absent (BuildKit compares with "").
     pub fn non_empty(&self, name: &str) -> Option<String> {
-        self.string(name).filter(|v| !v.is_empty())
+        self.last(name).filter(|v| !v.is_empty()).map(str::to_owned)
     }
 
     /// A bool flag's value; `None` when not written.
     pub fn bool_opt(&self, name: &str) -> Option<bool> {
-        self.string(name).map(|v| v == "true")
+        self.last(name).map(|v| v == "true")
     }
 
     /// A bool flag's value; false when not written.
@@ -130,9 +137,14 @@ impl Flags {
 
     /// Every value of a repeatable flag, in order.
     pub fn strings(&self, name: &str) -> Vec<String> {
-        self.index(name)
-            .map(|i| self.values[i].clone())
-            .unwrap_or_default()
+        let Some(index) = self.index(name) else {
+            return Vec::new();
+        };
+        self.values
+            .iter()
+            .filter(|(i, _)| *i == index)
+            .map(|(_, v)| (*v).to_owned())
+            .collect()
     }
 }
 
@@ -140,9 +152,13 @@ impl Flags {
 mod tests {
     use super::*;
 
-    fn parse(decl: &[(&'static str, FlagKind)], written: &[&str]) -> Result<Flags, String> {
+    fn parse(
+        decl: &'static [(&'static str, FlagKind)],
+        written: &[&str],
+    ) -> Result<Flags<'static>, String> {
+        // Leaked so the parsed flags may borrow them for the rest of the test.
         let written: Vec<String> = written.iter().map(|s| (*s).to_owned()).collect();
-        Flags::new(decl).parse(&written)
+        Flags::new(decl).parse(Vec::leak(written))
     }
 
     const DECL: &[(&str, FlagKind)] = &[

@@ -30,15 +30,20 @@ pub(super) const FLAGS: &[(&str, FlagKind)] = &[
 /// Build the healthcheck from its type word (`CMD`/`NONE`), the rest of its arguments, whether
 /// they were in exec form, and the written flags.
 pub(super) fn parse(
-    args: &[String],
+    args: Vec<String>,
     json: bool,
     written_flags: &[String],
 ) -> Result<Healthcheck, String> {
-    let Some(kind) = args.first() else {
+    let mut args = args.into_iter();
+    let Some(kind) = args.next() else {
         return Err("HEALTHCHECK requires at least one argument".into());
     };
-    let kind = kind.to_uppercase();
-    let rest = &args[1..];
+    let kind = if kind.bytes().any(|b| b.is_ascii_lowercase()) || !kind.is_ascii() {
+        kind.to_uppercase()
+    } else {
+        kind
+    };
+    let rest: Vec<String> = args.collect();
     if kind == "NONE" {
         if !rest.is_empty() {
             return Err("HEALTHCHECK NONE takes no arguments".into());
@@ -53,13 +58,7 @@ pub(super) fn parse(
     if kind != "CMD" {
         return Err(format!("Unknown type \"{kind}\" in HEALTHCHECK (try CMD)"));
     }
-    let cmd: Vec<String> = if json {
-        rest.to_vec()
-    } else if rest.is_empty() {
-        Vec::new()
-    } else {
-        vec![rest.join(" ")]
-    };
+    let cmd = super::parse::json_args(rest, json);
     if cmd.is_empty() {
         return Err("Missing command after HEALTHCHECK CMD".into());
     }
@@ -69,7 +68,7 @@ pub(super) fn parse(
         "CMD-SHELL".to_owned()
     }];
     test.extend(cmd);
-    let retries = match flags.string("retries").filter(|v| !v.is_empty()) {
+    let retries = match flags.last("retries").filter(|v| !v.is_empty()) {
         None => None,
         Some(v) => {
             let n: i64 = v
@@ -94,11 +93,11 @@ pub(super) fn parse(
 }
 
 /// A timing flag: absent or zero is `None`; otherwise at least 1ms.
-fn interval(flags: &Flags, name: &str) -> Result<Option<Duration>, String> {
-    let Some(value) = flags.string(name).filter(|v| !v.is_empty()) else {
+fn interval(flags: &Flags<'_>, name: &str) -> Result<Option<Duration>, String> {
+    let Some(value) = flags.last(name).filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
-    let nanos = parse_go_duration(&value)?;
+    let nanos = parse_go_duration(value)?;
     if nanos == 0 {
         return Ok(None);
     }
@@ -193,22 +192,22 @@ mod tests {
 
     #[test]
     fn healthcheck_forms() {
-        let h = parse(&s(&["CMD", "hello world"]), false, &[]).unwrap();
+        let h = parse(s(&["CMD", "hello world"]), false, &[]).unwrap();
         assert_eq!(h.test, ["CMD-SHELL", "hello world"]);
-        let h = parse(&s(&["cmd", "a", "b"]), true, &[]).unwrap();
+        let h = parse(s(&["cmd", "a", "b"]), true, &[]).unwrap();
         assert_eq!(h.test, ["CMD", "a", "b"]);
-        let h = parse(&s(&["NONE"]), false, &[]).unwrap();
+        let h = parse(s(&["NONE"]), false, &[]).unwrap();
         assert_eq!(h.test, ["NONE"]);
         assert_eq!(
-            parse(&s(&["NONE", "x"]), false, &[]).unwrap_err(),
+            parse(s(&["NONE", "x"]), false, &[]).unwrap_err(),
             "HEALTHCHECK NONE takes no arguments"
         );
         assert_eq!(
-            parse(&s(&["CMD"]), false, &[]).unwrap_err(),
+            parse(s(&["CMD"]), false, &[]).unwrap_err(),
             "Missing command after HEALTHCHECK CMD"
         );
         assert_eq!(
-            parse(&s(&["FOO", "x"]), false, &[]).unwrap_err(),
+            parse(s(&["FOO", "x"]), false, &[]).unwrap_err(),
             "Unknown type \"FOO\" in HEALTHCHECK (try CMD)"
         );
     }
@@ -221,20 +220,20 @@ mod tests {
             "--retries=3",
             "--start-period=1m",
         ]);
-        let h = parse(&s(&["CMD", "true"]), false, &flags).unwrap();
+        let h = parse(s(&["CMD", "true"]), false, &flags).unwrap();
         assert_eq!(h.interval, Some(Duration::from_secs(30)));
         assert_eq!(h.timeout, None);
         assert_eq!(h.start_period, Some(Duration::from_secs(60)));
         assert_eq!(h.retries, Some(3));
         assert_eq!(
-            parse(&s(&["CMD", "true"]), false, &s(&["--interval=500us"])).unwrap_err(),
+            parse(s(&["CMD", "true"]), false, &s(&["--interval=500us"])).unwrap_err(),
             "Interval \"interval\" cannot be less than 1ms"
         );
         assert_eq!(
-            parse(&s(&["CMD", "true"]), false, &s(&["--retries=-1"])).unwrap_err(),
+            parse(s(&["CMD", "true"]), false, &s(&["--retries=-1"])).unwrap_err(),
             "--retries cannot be negative (-1)"
         );
-        assert!(parse(&s(&["CMD", "true"]), false, &s(&["--interval=-1s"])).is_err());
-        assert!(parse(&s(&["CMD", "true"]), false, &s(&["--bogus=1"])).is_err());
+        assert!(parse(s(&["CMD", "true"]), false, &s(&["--interval=-1s"])).is_err());
+        assert!(parse(s(&["CMD", "true"]), false, &s(&["--bogus=1"])).is_err());
     }
 }

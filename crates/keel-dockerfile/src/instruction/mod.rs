@@ -16,6 +16,7 @@ use crate::span::Span;
 
 pub use flags::{FlagKind, Flags};
 pub use healthcheck::{parse_go_duration, Healthcheck};
+pub(crate) use parse::parse_instruction_owned;
 pub use parse::{parse_instruction, parse_onbuild_trigger};
 pub use run_flags::{
     parse_device, parse_mount, parse_network, parse_security, CacheSharing, Device, Mount,

@@ -16,7 +16,41 @@ use crate::syntax::{self, Arg, Node};
 /// RUN?)`, `COPY requires at least two arguments, but only one was provided. Destination could
 /// not be determined`, `unknown flag: --boo`).
 pub fn parse_instruction(node: &Node) -> Result<Command, Error> {
-    let instruction = parse_node(node).map_err(|m| {
+    let instruction = typed(node, words(node))?;
+    Ok(Command {
+        instruction,
+        span: node.span,
+        original: node.original.clone(),
+    })
+}
+
+/// [`parse_instruction`] for a node that is not needed afterwards: its words and its text move
+/// into the command instead of being copied.
+pub(crate) fn parse_instruction_owned(mut node: Node) -> Result<Command, Error> {
+    // ONBUILD parses its nested instruction from the node again, so that one keeps its words.
+    let nested = node.args.iter().any(|a| matches!(a, Arg::Nested(_)));
+    let args = if nested {
+        words(&node)
+    } else {
+        std::mem::take(&mut node.args)
+            .into_iter()
+            .map(|arg| match arg {
+                Arg::Word(w) => w,
+                Arg::Nested(_) => String::new(),
+            })
+            .collect()
+    };
+    let instruction = typed(&node, args)?;
+    Ok(Command {
+        instruction,
+        span: node.span,
+        original: node.original,
+    })
+}
+
+/// The typed instruction of `node`, whose argument words are `args`; errors carry its span.
+fn typed(node: &Node, args: Vec<String>) -> Result<Instruction, Error> {
+    parse_node(node, args).map_err(|m| {
         // An unknown keyword is the keyword's fault alone: point at it, not the whole line.
         let span = if KEYWORDS
             .iter()
@@ -27,11 +61,6 @@ pub fn parse_instruction(node: &Node) -> Result<Command, Error> {
             Span::on_line(node.span.line, node.span.col, node.keyword.chars().count())
         };
         Error::instruction(m, Some(span))
-    })?;
-    Ok(Command {
-        instruction,
-        span: node.span,
-        original: node.original.clone(),
     })
 }
 
@@ -66,44 +95,51 @@ fn words(node: &Node) -> Vec<String> {
     out
 }
 
-fn parse_node(node: &Node) -> Result<Instruction, String> {
-    let args = words(node);
-    let flags = |declared: &[(&'static str, FlagKind)]| Flags::new(declared).parse(&node.flags);
-    let keyword = node.keyword.to_lowercase();
-    Ok(match keyword.as_str() {
+fn parse_node(node: &Node, args: Vec<String>) -> Result<Instruction, String> {
+    let flags =
+        |declared: &'static [(&'static str, FlagKind)]| Flags::new(declared).parse(&node.flags);
+    // The parser lower-cases keywords already; a node built by hand may not have.
+    let lowered;
+    let keyword = if node.keyword.bytes().all(|b| b.is_ascii_lowercase()) {
+        node.keyword.as_str()
+    } else {
+        lowered = node.keyword.to_lowercase();
+        lowered.as_str()
+    };
+    Ok(match keyword {
         "env" => {
             flags(&[])?;
-            Instruction::Env(key_values(&args, "ENV")?)
+            Instruction::Env(key_values(args, "ENV")?)
         }
         "label" => {
             flags(&[])?;
-            Instruction::Label(key_values(&args, "LABEL")?)
+            Instruction::Label(key_values(args, "LABEL")?)
         }
         "maintainer" => {
-            let [who] = exactly_one(&args, "MAINTAINER")?;
+            let who = exactly_one(args, "MAINTAINER")?;
             flags(&[])?;
             Instruction::Maintainer(who)
         }
-        "add" => parse_add(node, &args)?,
-        "copy" => parse_copy(node, &args)?,
-        "from" => Instruction::From(parse_from(node, &args)?),
-        "onbuild" => Instruction::Onbuild(parse_onbuild(node, &args)?),
+        "add" => parse_add(node, args)?,
+        "copy" => parse_copy(node, args)?,
+        "from" => Instruction::From(parse_from(node, args)?),
+        "onbuild" => Instruction::Onbuild(parse_onbuild(node, args)?),
         "workdir" => {
-            let [path] = exactly_one(&args, "WORKDIR")?;
+            let path = exactly_one(args, "WORKDIR")?;
             flags(&[])?;
             Instruction::Workdir(path)
         }
-        "run" => Instruction::Run(parse_run(node, &args)?),
+        "run" => Instruction::Run(parse_run(node, args)?),
         "cmd" => {
             flags(&[])?;
-            Instruction::Cmd(command_line(node, &args))
+            Instruction::Cmd(command_line(node, args))
         }
         "entrypoint" => {
             flags(&[])?;
-            Instruction::Entrypoint(command_line(node, &args))
+            Instruction::Entrypoint(command_line(node, args))
         }
         "healthcheck" => {
-            Instruction::Healthcheck(healthcheck::parse(&args, node.json, &node.flags)?)
+            Instruction::Healthcheck(healthcheck::parse(args, node.json, &node.flags)?)
         }
         "expose" => {
             if args.is_empty() {
@@ -115,7 +151,7 @@ fn parse_node(node: &Node) -> Result<Instruction, String> {
             Instruction::Expose(ports)
         }
         "user" => {
-            let [user] = exactly_one(&args, "USER")?;
+            let user = exactly_one(args, "USER")?;
             flags(&[])?;
             Instruction::User(user)
         }
@@ -125,18 +161,22 @@ fn parse_node(node: &Node) -> Result<Instruction, String> {
             }
             flags(&[])?;
             let mut volumes = Vec::with_capacity(args.len());
-            for v in &args {
-                let v = v.trim();
-                if v.is_empty() {
+            for v in args {
+                let trimmed = v.trim();
+                if trimmed.is_empty() {
                     return Err("VOLUME specified can not be an empty string".into());
                 }
-                volumes.push(v.to_owned());
+                volumes.push(if trimmed.len() == v.len() {
+                    v
+                } else {
+                    trimmed.to_owned()
+                });
             }
             Instruction::Volume(volumes)
         }
         "stopsignal" => {
             // BuildKit never validates STOPSIGNAL's flags.
-            let [signal] = exactly_one(&args, "STOPSIGNAL")?;
+            let signal = exactly_one(args, "STOPSIGNAL")?;
             Instruction::Stopsignal(signal)
         }
         "arg" => {
@@ -144,11 +184,11 @@ fn parse_node(node: &Node) -> Result<Instruction, String> {
                 return Err(at_least_one("ARG"));
             }
             flags(&[])?;
-            Instruction::Arg(parse_arg(node, &args)?)
+            Instruction::Arg(parse_arg(node, args)?)
         }
         "shell" => {
             flags(&[])?;
-            let shell = json_args(&args, node.json);
+            let shell = json_args(args, node.json);
             if shell.is_empty() {
                 return Err(at_least_one("SHELL"));
             }
@@ -181,25 +221,23 @@ fn at_least_one(command: &str) -> String {
     format!("{command} requires at least one argument")
 }
 
-fn exactly_one(args: &[String], command: &str) -> Result<[String; 1], String> {
-    match args {
-        [one] => Ok([one.clone()]),
+fn exactly_one(mut args: Vec<String>, command: &str) -> Result<String, String> {
+    match args.pop() {
+        Some(one) if args.is_empty() => Ok(one),
         _ => Err(format!("{command} requires exactly one argument")),
     }
 }
 
 /// BuildKit's `handleJSONArgs`: exec form keeps the elements, shell form is one string.
-fn json_args(args: &[String], json: bool) -> Vec<String> {
-    if args.is_empty() {
-        Vec::new()
-    } else if json {
-        args.to_vec()
+pub(super) fn json_args(args: Vec<String>, json: bool) -> Vec<String> {
+    if json || args.len() <= 1 {
+        args
     } else {
         vec![args.join(" ")]
     }
 }
 
-fn command_line(node: &Node, args: &[String]) -> CommandLine {
+fn command_line(node: &Node, args: Vec<String>) -> CommandLine {
     CommandLine {
         cmd_line: json_args(args, node.json),
         prepend_shell: !node.json,
@@ -216,25 +254,26 @@ fn command_line(node: &Node, args: &[String]) -> CommandLine {
 }
 
 /// ENV and LABEL arguments: key/value/marker triples from the parser.
-fn key_values(args: &[String], command: &str) -> Result<Vec<KeyValue>, String> {
+fn key_values(args: Vec<String>, command: &str) -> Result<Vec<KeyValue>, String> {
     if args.is_empty() {
         return Err(at_least_one(command));
     }
     if !args.chunks_exact(3).remainder().is_empty() {
         return Err(format!("Bad input to {command}, too many arguments"));
     }
-    args.chunks(3)
-        .map(|kv| {
-            if kv[0].is_empty() {
-                return Err(format!("{command} names can not be blank"));
-            }
-            Ok(KeyValue {
-                key: kv[0].clone(),
-                value: kv[1].clone(),
-                has_equals: kv[2] == "=",
-            })
-        })
-        .collect()
+    let mut out = Vec::with_capacity(args.len() / 3);
+    let mut it = args.into_iter();
+    while let (Some(key), Some(value), Some(marker)) = (it.next(), it.next(), it.next()) {
+        if key.is_empty() {
+            return Err(format!("{command} names can not be blank"));
+        }
+        out.push(KeyValue {
+            key,
+            value,
+            has_equals: marker == "=",
+        });
+    }
+    Ok(out)
 }
 
 /// BuildKit's `getComment`: the first comment line that starts with `NAME `, without it.
@@ -248,12 +287,16 @@ fn doc_comment(comments: &[String], name: &str) -> Option<String> {
         .find_map(|line| line.strip_prefix(&prefix).map(str::to_owned))
 }
 
-fn parse_arg(node: &Node, args: &[String]) -> Result<Vec<ArgDef>, String> {
-    args.iter()
-        .map(|arg| {
-            let (key, value) = match arg.split_once('=') {
-                Some((k, v)) => (k.to_owned(), Some(v.to_owned())),
-                None => (arg.clone(), None),
+fn parse_arg(node: &Node, args: Vec<String>) -> Result<Vec<ArgDef>, String> {
+    args.into_iter()
+        .map(|mut arg| {
+            let (key, value) = match arg.find('=') {
+                Some(i) => {
+                    let value = arg[i + 1..].to_owned();
+                    arg.truncate(i);
+                    (arg, Some(value))
+                }
+                None => (arg, None),
             };
             if key.is_empty() {
                 return Err("ARG names can not be blank".to_owned());
@@ -275,8 +318,8 @@ pub(crate) fn valid_stage_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_.".contains(c))
 }
 
-fn parse_from(node: &Node, args: &[String]) -> Result<From, String> {
-    let (name, name_as_written) = match args {
+fn parse_from(node: &Node, mut args: Vec<String>) -> Result<From, String> {
+    let (name, name_as_written) = match args.as_slice() {
         [_, as_word, name] if as_word.eq_ignore_ascii_case("as") => {
             let lower = name.to_lowercase();
             if !valid_stage_name(&lower) {
@@ -284,7 +327,7 @@ fn parse_from(node: &Node, args: &[String]) -> Result<From, String> {
                     "invalid name for build stage: {name:?}, name can't start with a number or contain symbols"
                 ));
             }
-            (Some(lower), Some(name.clone()))
+            (Some(lower), args.pop())
         }
         [_] => (None, None),
         _ => return Err("FROM requires either one or three arguments".into()),
@@ -293,8 +336,9 @@ fn parse_from(node: &Node, args: &[String]) -> Result<From, String> {
     let comment = name
         .as_deref()
         .and_then(|n| doc_comment(&node.prev_comment, n));
+    args.truncate(1);
     Ok(From {
-        base: args[0].clone(),
+        base: args.pop().unwrap_or_default(),
         name,
         name_as_written,
         platform: flags.non_empty("platform"),
@@ -311,7 +355,7 @@ fn check_trigger_keyword(keyword: &str) -> Result<(), String> {
     }
 }
 
-fn parse_onbuild(node: &Node, args: &[String]) -> Result<Onbuild, String> {
+fn parse_onbuild(node: &Node, args: Vec<String>) -> Result<Onbuild, String> {
     let Some(first) = args.first() else {
         return Err(at_least_one("ONBUILD"));
     };
@@ -364,29 +408,26 @@ fn heredoc_word(word: &str) -> Option<(String, bool)> {
     Some((name, chomp))
 }
 
-/// Strip leading tabs from every line of a `<<-` heredoc body.
-fn chomp(content: &str) -> String {
-    content
-        .split_inclusive('\n')
-        .map(|line| line.trim_start_matches('\t'))
-        .collect()
-}
-
-fn sources_and_dest(node: &Node, args: &[String], command: &str) -> Result<SourcesAndDest, String> {
-    let Some((dest, sources)) = args.split_last() else {
+fn sources_and_dest(
+    node: &Node,
+    mut args: Vec<String>,
+    command: &str,
+) -> Result<SourcesAndDest, String> {
+    let Some(dest) = args.pop() else {
         return Err(no_destination(command));
     };
-    if heredoc_word(dest).is_some() {
+    if heredoc_word(&dest).is_some() {
         return Err(format!(
             "{command} cannot accept a heredoc as a destination"
         ));
     }
     let mut out = SourcesAndDest {
-        dest: dest.clone(),
-        ..SourcesAndDest::default()
+        dest,
+        sources: Vec::with_capacity(args.len()),
+        contents: Vec::new(),
     };
-    for src in sources {
-        match heredoc_word(src) {
+    for src in args {
+        match heredoc_word(&src) {
             Some((name, chomped)) => {
                 let written = node.heredocs.iter().find(|h| h.name == name);
                 let content = written.map(|h| h.content.as_str()).unwrap_or_default();
@@ -394,14 +435,14 @@ fn sources_and_dest(node: &Node, args: &[String], command: &str) -> Result<Sourc
                 out.contents.push(SourceContent {
                     path: name,
                     data: if chomped {
-                        chomp(content)
+                        syntax::chomp_heredoc_content(content)
                     } else {
                         content.to_owned()
                     },
                     expand,
                 });
             }
-            None => out.sources.push(src.clone()),
+            None => out.sources.push(src),
         }
     }
     Ok(out)
@@ -413,7 +454,7 @@ fn no_destination(command: &str) -> String {
     )
 }
 
-fn parse_copy(node: &Node, args: &[String]) -> Result<Instruction, String> {
+fn parse_copy(node: &Node, args: Vec<String>) -> Result<Instruction, String> {
     if args.len() < 2 {
         return Err(no_destination("COPY"));
     }
@@ -437,7 +478,7 @@ fn parse_copy(node: &Node, args: &[String]) -> Result<Instruction, String> {
     }))
 }
 
-fn parse_add(node: &Node, args: &[String]) -> Result<Instruction, String> {
+fn parse_add(node: &Node, args: Vec<String>) -> Result<Instruction, String> {
     if args.len() < 2 {
         return Err(no_destination("ADD"));
     }
@@ -463,7 +504,7 @@ fn parse_add(node: &Node, args: &[String]) -> Result<Instruction, String> {
     }))
 }
 
-fn parse_run(node: &Node, args: &[String]) -> Result<Run, String> {
+fn parse_run(node: &Node, args: Vec<String>) -> Result<Run, String> {
     let flags = Flags::new(&[
         ("device", FlagKind::Strings),
         ("mount", FlagKind::Strings),
@@ -494,8 +535,8 @@ fn parse_run(node: &Node, args: &[String]) -> Result<Run, String> {
         cmd: command_line(node, args),
         mount_specs,
         mounts,
-        network: parse_network(&flags.string("network").unwrap_or_else(|| "default".into()))?,
-        security: parse_security(&flags.string("security").unwrap_or_else(|| "sandbox".into()))?,
+        network: parse_network(flags.string("network").as_deref().unwrap_or("default"))?,
+        security: parse_security(flags.string("security").as_deref().unwrap_or("sandbox"))?,
         devices,
         flags_used: flags.used(),
     })

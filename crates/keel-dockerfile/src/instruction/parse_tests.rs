@@ -184,7 +184,7 @@ fn heredoc_words_and_chomp() {
     assert_eq!(heredoc_word("3<<\"E\"OF"), Some(("EOF".into(), false)));
     assert_eq!(heredoc_word("/path"), None);
     assert_eq!(heredoc_word("<<"), None);
-    assert_eq!(chomp("\t\ta\n\tb\nc"), "a\nb\nc");
+    assert_eq!(syntax::chomp_heredoc_content("\t\ta\n\tb\nc"), "a\nb\nc");
     let mut n = node("copy", &[], &["<<-EOF", "/x"], "COPY <<-EOF /x");
     n.heredocs = vec![Heredoc {
         name: "EOF".into(),

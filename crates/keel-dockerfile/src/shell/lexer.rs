@@ -1,10 +1,8 @@
 //! The scanner behind [`super::Lexer`]: one left-to-right pass over a word, following
 //! BuildKit's `shellWord` step by step (its quirks are the contract, so they are kept and noted).
 
-use std::collections::BTreeSet;
-
 use super::pattern::{reverse_pattern, Pattern};
-use super::{Env, Lexer};
+use super::{Env, Lexer, References};
 
 /// What one pass produced.
 pub(super) struct Output {
@@ -12,19 +10,33 @@ pub(super) struct Output {
     pub value: String,
     /// The word split into fields (`ProcessWords`); empty unless asked for.
     pub words: Vec<String>,
-    pub matched: BTreeSet<String>,
-    pub unmatched: BTreeSet<String>,
 }
 
-/// Run the lexer over `word`. `want_words` collects fields, `track` records referenced names.
-/// The error is BuildKit's message before its `failed to process "…"` wrapper.
+/// Run the lexer over `word`. `want_words` collects fields; referenced names are added to
+/// `refs` when given. The error is BuildKit's message before its `failed to process "…"`
+/// wrapper.
 pub(super) fn run(
     lexer: &Lexer,
     word: &str,
     env: &dyn Env,
     want_words: bool,
-    track: bool,
+    refs: Option<&mut References>,
 ) -> Result<Output, String> {
+    if is_literal(word, lexer.escape) {
+        // Nothing to expand, unquote or unescape: the word is its own value, and its fields are
+        // its blank-separated parts. Most words in a Dockerfile are like this.
+        return Ok(Output {
+            value: word.to_owned(),
+            words: if want_words {
+                word.split(char::is_whitespace)
+                    .filter(|w| !w.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            } else {
+                Vec::new()
+            },
+        });
+    }
     // Go's text/scanner silently drops a byte-order mark at the very start.
     let src = word.strip_prefix('\u{FEFF}').unwrap_or(word);
     let mut scan = Scanner {
@@ -33,18 +45,27 @@ pub(super) fn run(
         src,
         pos: 0,
         raw_escapes: lexer.raw_escapes,
-        track,
-        matched: BTreeSet::new(),
-        unmatched: BTreeSet::new(),
+        refs,
         words: want_words.then(Words::default),
     };
     let value = scan.until(None, lexer.raw_escapes)?;
     Ok(Output {
         value,
         words: scan.words.map(Words::finish).unwrap_or_default(),
-        matched: scan.matched,
-        unmatched: scan.unmatched,
     })
+}
+
+/// Whether the scanner would hand `word` back unchanged: it holds no `$`, quote or escape
+/// character, no `<` (which joins `<<` to the blanks after it) and no leading byte-order mark.
+fn is_literal(word: &str, escape: char) -> bool {
+    let special = |b: u8| matches!(b, b'$' | b'\'' | b'"' | b'<');
+    if word.starts_with('\u{FEFF}') || word.bytes().any(special) {
+        return false;
+    }
+    match u8::try_from(escape) {
+        Ok(e) if e.is_ascii() => !word.as_bytes().contains(&e),
+        _ => !word.contains(escape),
+    }
 }
 
 /// Field splitting as BuildKit does it: blanks produced by plain text or by `$` expansions end a
@@ -87,9 +108,8 @@ struct Scanner<'a> {
     pos: usize,
     /// Whether escape characters are kept: the lexer's setting, or forced on inside patterns.
     raw_escapes: bool,
-    track: bool,
-    matched: BTreeSet<String>,
-    unmatched: BTreeSet<String>,
+    /// Where referenced names go, when they are wanted.
+    refs: Option<&'a mut References>,
     /// Fields of the top-level word, when asked for.
     words: Option<Words>,
 }
@@ -154,6 +174,12 @@ impl<'a> Scanner<'a> {
                         w.split_str(&out[start..]);
                     }
                 }
+                '<' => {
+                    self.heredoc_opener(&mut out);
+                    if let Some(w) = self.fields(stop) {
+                        w.current.push_str(&out[start..]);
+                    }
+                }
                 '\'' | '"' => {
                     if c == '\'' {
                         self.single_quoted(&mut out)?;
@@ -195,6 +221,27 @@ impl<'a> Scanner<'a> {
                 "unexpected end of statement while looking for matching {s}"
             )),
             None => Ok(out),
+        }
+    }
+
+    /// `<`, or `<<` (also `<<-`) with the blanks after it, kept in the field as written: this is
+    /// what makes `<<  EOF` one word, so BuildKit finds the heredoc it opens. The text itself is
+    /// unchanged.
+    fn heredoc_opener(&mut self, out: &mut String) {
+        self.next();
+        out.push('<');
+        if self.peek() != Some('<') {
+            return;
+        }
+        self.next();
+        out.push('<');
+        if self.peek() == Some('-') {
+            self.next();
+            out.push('-');
+        }
+        while let Some(c @ (' ' | '\t' | '\r' | '\n')) = self.peek() {
+            self.next();
+            out.push(c);
         }
     }
 
@@ -273,11 +320,11 @@ impl<'a> Scanner<'a> {
     /// Look a variable up, noting whether it was set.
     fn lookup(&mut self, name: &str) -> Option<&'a str> {
         let value = self.env.lookup(name);
-        if self.track {
+        if let Some(refs) = self.refs.as_deref_mut() {
             let set = if value.is_some() {
-                &mut self.matched
+                &mut refs.matched
             } else {
-                &mut self.unmatched
+                &mut refs.unmatched
             };
             if !set.contains(name) {
                 set.insert(name.to_owned());

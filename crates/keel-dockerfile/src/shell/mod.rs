@@ -1,8 +1,10 @@
 //! BuildKit's shell-word lexer: quotes, escapes, `$V`, `${V}`, `${V:-w}`, `${V-w}`, `${V:+w}`,
 //! `${V+w}`, `${V:?msg}`, `${V?msg}`, `${V#p}`, `${V##p}`, `${V%p}`, `${V%%p}`, `${V/p/r}`,
 //! `${V//p/r}`, and word splitting. It never runs a shell: it only rewrites words.
+//!
+//! It is also how the parser splits a heredoc line into words (`<<` followed by blanks stays one
+//! word with the name after it), as BuildKit uses one lexer for both.
 
-mod goquote;
 mod lexer;
 mod pattern;
 
@@ -22,6 +24,17 @@ impl Env for std::collections::BTreeMap<String, String> {
     }
 }
 
+/// No variables at all (BuildKit's `emptyEnvs`): with [`Lexer::skip_unset_env`] every reference
+/// stays as written, which is how heredoc words are read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoEnv;
+
+impl Env for NoEnv {
+    fn lookup(&self, _name: &str) -> Option<&str> {
+        None
+    }
+}
+
 /// What a word expanded to, and which variables it referenced.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Expanded<T> {
@@ -29,6 +42,13 @@ pub struct Expanded<T> {
     /// Referenced variables that were set.
     pub matched: BTreeSet<String>,
     /// Referenced variables that were not set.
+    pub unmatched: BTreeSet<String>,
+}
+
+/// The variables words referenced, set and unset, gathered over one or more words.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct References {
+    pub matched: BTreeSet<String>,
     pub unmatched: BTreeSet<String>,
 }
 
@@ -58,12 +78,12 @@ impl Lexer {
 
     /// One word: quotes removed, variables expanded, no field splitting (`ProcessWord`).
     pub fn process_word(&self, word: &str, env: &dyn Env) -> Result<String, Error> {
-        Ok(self.run(word, env, false, false)?.value)
+        Ok(self.run(word, env, false, None)?.value)
     }
 
     /// Words: like the shell, unquoted expansions split on blanks (`ProcessWords`).
     pub fn process_words(&self, word: &str, env: &dyn Env) -> Result<Vec<String>, Error> {
-        Ok(self.run(word, env, true, false)?.words)
+        Ok(self.run(word, env, true, None)?.words)
     }
 
     /// [`Lexer::process_word`] that also reports referenced variables (`ProcessWordWithMatches`).
@@ -72,12 +92,24 @@ impl Lexer {
         word: &str,
         env: &dyn Env,
     ) -> Result<Expanded<String>, Error> {
-        let out = self.run(word, env, false, true)?;
+        let mut refs = References::default();
+        let value = self.process_word_into(word, env, &mut refs)?;
         Ok(Expanded {
-            value: out.value,
-            matched: out.matched,
-            unmatched: out.unmatched,
+            value,
+            matched: refs.matched,
+            unmatched: refs.unmatched,
         })
+    }
+
+    /// [`Lexer::process_word_with_matches`] for many words: the referenced variables are added
+    /// to `refs` (which may hold some already) rather than returned in sets of their own.
+    pub(crate) fn process_word_into(
+        &self,
+        word: &str,
+        env: &dyn Env,
+        refs: &mut References,
+    ) -> Result<String, Error> {
+        Ok(self.run(word, env, false, Some(refs))?.value)
     }
 
     /// [`Lexer::process_words`] that also reports referenced variables.
@@ -86,11 +118,12 @@ impl Lexer {
         word: &str,
         env: &dyn Env,
     ) -> Result<Expanded<Vec<String>>, Error> {
-        let out = self.run(word, env, true, true)?;
+        let mut refs = References::default();
+        let out = self.run(word, env, true, Some(&mut refs))?;
         Ok(Expanded {
             value: out.words,
-            matched: out.matched,
-            unmatched: out.unmatched,
+            matched: refs.matched,
+            unmatched: refs.unmatched,
         })
     }
 
@@ -99,12 +132,15 @@ impl Lexer {
         word: &str,
         env: &dyn Env,
         words: bool,
-        track: bool,
+        refs: Option<&mut References>,
     ) -> Result<lexer::Output, Error> {
-        lexer::run(self, word, env, words, track).map_err(|message| {
+        lexer::run(self, word, env, words, refs).map_err(|message| {
             // BuildKit's own wrapping, so users see the same text as with `docker build`.
             Error::expansion(
-                format!("failed to process {}: {message}", goquote::go_quote(word)),
+                format!(
+                    "failed to process {}: {message}",
+                    crate::goquote::quote(word)
+                ),
                 None,
             )
         })

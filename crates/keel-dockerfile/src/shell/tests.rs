@@ -238,3 +238,14 @@ fn many_stars_stay_fast() {
     assert_eq!(word(&l, &pattern, &e), long);
     assert_eq!(word(&l, "${X//a/}", &e), "");
 }
+
+#[test]
+fn heredoc_opener_keeps_its_blanks_in_the_field() {
+    // BuildKit's lexer reads `<<` (and `<<-`) with the blanks after it as one piece, so that
+    // `<<  EOF` is one word; the text itself is unchanged.
+    let l = Lexer::new('\\');
+    assert_eq!(words(&l, "cat <<  EOF >x", &[]), ["cat", "<<  EOF", ">x"]);
+    assert_eq!(words(&l, "cat <<-\tEOF", &[]), ["cat", "<<-\tEOF"]);
+    assert_eq!(words(&l, "a < b <<<c", &[]), ["a", "<", "b", "<<<c"]);
+    assert_eq!(word(&l, "cat <<  EOF", &[]), "cat <<  EOF");
+}

@@ -1,11 +1,14 @@
 //! Per-instruction argument shapes: BuildKit's dispatch table and its line parsers
 //! (`parseMaybeJSON`, `parseNameVal`, `parseWords`, `parseHealthConfig`, ...).
 
-use super::dump::quote;
+use std::ops::Range;
+use std::str::CharIndices;
+
 use super::json::{parse_json_array, JsonError};
 use super::node::{Arg, Node};
 use super::split::{is_space_byte, is_token_space, split_command};
 use crate::error::Error;
+use crate::goquote::quote;
 use crate::span::Span;
 
 /// How BuildKit's parser shapes an instruction's arguments.
@@ -50,25 +53,27 @@ pub(crate) fn is_dispatched(keyword: &str) -> bool {
     shape(keyword).is_some()
 }
 
-/// A node from one logical line (BuildKit's `newNodeFromLine`); `span` is where errors point.
+/// A node from one logical line (BuildKit's `newNodeFromLine`), which becomes the node's
+/// `original`; `span` is where errors point.
 pub(crate) fn node_from_line(
-    line: &str,
+    line: String,
     escape: char,
     prev_comment: Vec<String>,
     span: Span,
 ) -> Result<Node, Error> {
-    let (keyword, flags, rest) = split_command(line);
+    let (keyword, flags, rest) = split_command(&line);
     let (args, json) = match shape(&keyword) {
         Some(s) => shape_args(s, &rest, escape, span)?,
         None => (words_of(&rest), false),
     };
+    drop(rest);
     Ok(Node {
         keyword,
         flags,
         args,
         json,
         heredocs: Vec::new(),
-        original: line.to_string(),
+        original: line,
         prev_comment,
         span,
     })
@@ -85,7 +90,12 @@ fn shape_args(s: Shape, rest: &str, escape: char, span: Span) -> Result<(Vec<Arg
             Err(_) => (words_of(rest), false),
         },
         Shape::MaybeJson => maybe_json(rest).map_err(fail)?,
-        Shape::NameOrNameVal => (words(parse_words(rest, escape)), false),
+        Shape::NameOrNameVal => (
+            WordSpans::new(rest, escape)
+                .map(|r| Arg::Word(rest[r].to_owned()))
+                .collect(),
+            false,
+        ),
         Shape::NameVal(key) => (name_val(rest, key, escape).map_err(fail)?, false),
         Shape::Words => (words_of(rest), false),
         Shape::Single if rest.is_empty() => (Vec::new(), false),
@@ -93,7 +103,7 @@ fn shape_args(s: Shape, rest: &str, escape: char, span: Span) -> Result<(Vec<Arg
         Shape::Health => health(rest).map_err(fail)?,
         Shape::SubCommand if rest.is_empty() => (Vec::new(), false),
         Shape::SubCommand => {
-            let child = node_from_line(rest, escape, Vec::new(), span)?;
+            let child = node_from_line(rest.to_owned(), escape, Vec::new(), span)?;
             (vec![Arg::Nested(Box::new(child))], false)
         }
     })
@@ -140,8 +150,8 @@ fn health(rest: &str) -> Result<(Vec<Arg>, bool), String> {
 
 /// BuildKit's `parseNameVal` for ENV and LABEL: `K v` (legacy) or `k=v ...`, values raw.
 fn name_val(rest: &str, key: &str, escape: char) -> Result<Vec<Arg>, String> {
-    let ws = parse_words(rest, escape);
-    let Some(first) = ws.first() else {
+    let mut ws = WordSpans::new(rest, escape).map(|r| &rest[r]).peekable();
+    let Some(first) = ws.peek() else {
         return Ok(Vec::new());
     };
     if !first.contains('=') {
@@ -155,12 +165,13 @@ fn name_val(rest: &str, key: &str, escape: char) -> Result<Vec<Arg>, String> {
             Arg::Word(String::new()),
         ]);
     }
-    let mut out = Vec::with_capacity(ws.len() * 3);
+    // Room for two pairs, the usual case, without regrowing.
+    let mut out = Vec::with_capacity(6);
     for w in ws {
         let Some((k, v)) = w.split_once('=') else {
             return Err(format!(
                 "Syntax error - can't find = in {}. Must be of the form: name=value",
-                quote(&w)
+                quote(w)
             ));
         };
         out.push(Arg::Word(k.to_string()));
@@ -173,77 +184,91 @@ fn name_val(rest: &str, key: &str, escape: char) -> Result<Vec<Arg>, String> {
 /// BuildKit's `parseWords`: blank-separated words, quotes and escapes kept as written (they are
 /// removed later, by variable expansion).
 pub fn parse_words(rest: &str, escape: char) -> Vec<String> {
-    #[derive(PartialEq)]
-    enum Phase {
-        Spaces,
-        Word,
-        Quote,
-    }
-    let mut words = Vec::new();
-    let mut phase = Phase::Spaces;
-    let mut quote = '\0';
-    let mut blank_ok = false;
-    let mut word = String::new();
-    let mut it = rest.chars().peekable();
-    loop {
-        let Some(ch) = it.next() else {
-            if phase != Phase::Spaces && (blank_ok || !word.is_empty()) {
-                words.push(word);
-            }
-            return words;
-        };
-        if phase == Phase::Spaces {
-            if ch.is_whitespace() {
-                continue;
-            }
-            phase = Phase::Word;
+    WordSpans::new(rest, escape)
+        .map(|r| rest[r].to_owned())
+        .collect()
+}
+
+/// Where [`parse_words`]' words lie in `rest`, in order. BuildKit builds each word character by
+/// character, but as it keeps every character it reads (quotes, escapes and what they escape), a
+/// word is always one run of the text: only an escape character at the very end is left out.
+struct WordSpans<'a> {
+    it: CharIndices<'a>,
+    escape: char,
+    phase: Phase,
+    quote: char,
+}
+
+#[derive(PartialEq)]
+enum Phase {
+    Spaces,
+    Word,
+    Quote,
+}
+
+impl<'a> WordSpans<'a> {
+    fn new(rest: &'a str, escape: char) -> WordSpans<'a> {
+        WordSpans {
+            it: rest.char_indices(),
+            escape,
+            phase: Phase::Spaces,
+            quote: '\0',
         }
-        if phase == Phase::Word {
-            if ch.is_whitespace() {
-                phase = Phase::Spaces;
-                if blank_ok || !word.is_empty() {
-                    words.push(std::mem::take(&mut word));
+    }
+}
+
+impl Iterator for WordSpans<'_> {
+    type Item = Range<usize>;
+
+    fn next(&mut self) -> Option<Range<usize>> {
+        // The word so far is `start..end`; it is empty until a character is kept.
+        let (mut start, mut end) = (0, 0);
+        loop {
+            let Some((at, ch)) = self.it.next() else {
+                let last = self.phase != Phase::Spaces && end > start;
+                self.phase = Phase::Spaces;
+                return last.then_some(start..end);
+            };
+            if self.phase == Phase::Spaces {
+                if ch.is_whitespace() {
+                    continue;
                 }
-                blank_ok = false;
-                continue;
+                self.phase = Phase::Word;
+                (start, end) = (at, at);
             }
-            if ch == '\'' || ch == '"' {
-                quote = ch;
-                blank_ok = true;
-                phase = Phase::Quote;
+            let in_word = self.phase == Phase::Word;
+            if in_word {
+                if ch.is_whitespace() {
+                    self.phase = Phase::Spaces;
+                    if end > start {
+                        return Some(start..end);
+                    }
+                    continue;
+                }
+                if ch == '\'' || ch == '"' {
+                    self.quote = ch;
+                    self.phase = Phase::Quote;
+                }
+            } else if ch == self.quote {
+                // Inside quotes: the closing quote.
+                self.phase = Phase::Word;
             }
-            if ch == escape {
-                // An escape at the very end is dropped; otherwise it stays with the next char.
-                match it.next() {
-                    None => continue,
-                    Some(next) => {
-                        word.push(ch);
-                        word.push(next);
+            // The escape works everywhere but in single quotes, and stays with the next
+            // character; at the very end it is dropped.
+            if ch == self.escape && (in_word || self.quote != '\'') {
+                match self.it.next() {
+                    None => {
+                        self.phase = Phase::Word;
+                        continue;
+                    }
+                    Some((next_at, next)) => {
+                        end = next_at + next.len_utf8();
                         continue;
                     }
                 }
             }
-            word.push(ch);
-            continue;
+            end = at + ch.len_utf8();
         }
-        // Inside quotes: the escape works except in single quotes.
-        if ch == quote {
-            phase = Phase::Word;
-        }
-        if ch == escape && quote != '\'' {
-            match it.next() {
-                None => {
-                    phase = Phase::Word;
-                    continue;
-                }
-                Some(next) => {
-                    word.push(ch);
-                    word.push(next);
-                    continue;
-                }
-            }
-        }
-        word.push(ch);
     }
 }
 

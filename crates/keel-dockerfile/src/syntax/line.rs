@@ -14,6 +14,13 @@ pub(crate) struct Lines<'a> {
     pub too_long: Option<usize>,
 }
 
+impl Lines<'_> {
+    /// Where the next line starts, as a byte offset into the input.
+    pub fn offset(&self) -> usize {
+        self.pos
+    }
+}
+
 impl<'a> Lines<'a> {
     pub fn new(src: &'a [u8]) -> Lines<'a> {
         Lines {
@@ -62,13 +69,23 @@ fn first_char(b: &[u8]) -> Option<(char, usize)> {
 
 /// Go's `bytes.TrimLeftFunc(b, unicode.IsSpace)`.
 pub(crate) fn trim_left_space(mut b: &[u8]) -> &[u8] {
-    while let Some((c, n)) = first_char(b) {
-        if !c.is_whitespace() {
-            break;
+    loop {
+        match b.first() {
+            // ASCII needs no decoding: Go's and Rust's blanks agree there (`\t \n \v \f \r` and
+            // space), and lines mostly start with a keyword.
+            Some(&c) if c.is_ascii() => {
+                if !matches!(c, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ') {
+                    return b;
+                }
+                b = &b[1..];
+            }
+            Some(_) => match first_char(b) {
+                Some((c, n)) if c.is_whitespace() => b = &b[n..],
+                _ => return b,
+            },
+            None => return b,
         }
-        b = &b[n..];
     }
-    b
 }
 
 /// Go's `bytes.TrimRight(b, "\r\n")`: every trailing CR and LF.
@@ -110,14 +127,6 @@ pub(crate) fn trim_continuation(line: &[u8], escape: u8) -> (&[u8], bool) {
         return (line, true);
     }
     (&line[..at], false)
-}
-
-/// The number of characters in `b` (invalid bytes count one each, as they will be replaced).
-pub(crate) fn char_count(b: &[u8]) -> usize {
-    match std::str::from_utf8(b) {
-        Ok(s) => s.chars().count(),
-        Err(_) => String::from_utf8_lossy(b).chars().count(),
-    }
 }
 
 #[cfg(test)]

@@ -14,21 +14,21 @@ mod heredoc;
 mod json;
 mod line;
 mod node;
+mod source;
 mod split;
 
 pub use args::parse_words;
 pub use directive::{detect_syntax, parse_directive, Directive, DirectiveParser, FoundDirective};
-pub use dump::{dump, dump_node, quote};
+pub use dump::{dump, dump_node};
 pub use heredoc::{chomp_heredoc_content, heredocs_from_line, parse_heredoc};
 pub use json::{parse_json_array, JsonError};
 pub use line::MAX_LINE_LEN;
 pub use node::{Arg, Ast, Directives, Heredoc, Node, Warning};
 
-use std::borrow::Cow;
-
 use crate::error::Error;
 use crate::span::Span;
-use line::{char_count, is_blank, is_comment, trim_continuation, trim_left_space, trim_newline};
+use line::{is_blank, is_comment, trim_continuation, trim_left_space, trim_newline};
+use source::Source;
 
 /// BuildKit's check rule for blank lines inside a continued instruction.
 pub const RULE_NO_EMPTY_CONTINUATION: &str = "NoEmptyContinuation";
@@ -84,22 +84,22 @@ impl State {
     }
 }
 
-fn lossy(b: &[u8]) -> Cow<'_, str> {
-    String::from_utf8_lossy(b)
-}
-
 /// Parse a whole Dockerfile, exactly as BuildKit's `parser.Parse`.
 pub fn parse(source: &[u8]) -> Result<Ast, Error> {
+    let src = Source::new(source);
     let mut st = State {
         parser: DirectiveParser::new(),
         escape: b'\\',
     };
     let mut lines = line::Lines::new(source);
     let mut current = 0usize;
-    let mut children: Vec<Node> = Vec::new();
+    // Real files hold about one instruction per 40-60 bytes: sizing up front saves most of
+    // the regrowing.
+    let mut children: Vec<Node> = Vec::with_capacity(source.len() / 64);
     let mut warnings = Vec::new();
     let mut comments: Vec<String> = Vec::new();
-    let mut buf: Vec<u8> = Vec::new();
+    // The pieces of one logical line, borrowed from the input (reused across instructions).
+    let mut pieces: Vec<&[u8]> = Vec::new();
 
     while let Some(mut raw) = lines.next() {
         if current == 0 {
@@ -107,7 +107,7 @@ pub fn parse(source: &[u8]) -> Result<Ast, Error> {
         }
         if is_comment(raw) {
             // As BuildKit: the text after the line's first byte, trimmed (a `#` at column 1).
-            let comment = lossy(&raw[1..]).trim().to_string();
+            let comment = src.text(&raw[1..]).trim().to_string();
             if comment.is_empty() {
                 comments.clear();
             } else {
@@ -120,13 +120,13 @@ pub fn parse(source: &[u8]) -> Result<Ast, Error> {
         }
         current += 1;
         let start_line = current;
-        let col = char_count(&raw[..raw.len() - trim_left_space(raw).len()]) + 1;
+        let col = src.char_count(&raw[..raw.len() - trim_left_space(raw).len()]) + 1;
         let (first, mut done) = trim_continuation(token, st.escape);
         if done && first.is_empty() {
             continue;
         }
-        buf.clear();
-        buf.extend_from_slice(first);
+        pieces.clear();
+        pieces.push(first);
         let mut last = raw;
         let mut has_empty = false;
         while !done {
@@ -143,9 +143,9 @@ pub fn parse(source: &[u8]) -> Result<Ast, Error> {
             }
             let (piece, d) = trim_continuation(token, st.escape);
             done = d;
-            buf.extend_from_slice(piece);
+            pieces.push(piece);
         }
-        let text = lossy(&buf).into_owned();
+        let text = src.join(&pieces).into_owned();
         if has_empty {
             warnings.push(Warning {
                 rule: Some(RULE_NO_EMPTY_CONTINUATION.to_string()),
@@ -155,17 +155,19 @@ pub fn parse(source: &[u8]) -> Result<Ast, Error> {
         }
         let err_span = Span::lines(start_line, current);
         let mut node = args::node_from_line(
-            &text,
+            text,
             char::from(st.escape),
             std::mem::take(&mut comments),
             err_span,
         )?;
-        if can_contain_heredoc(&node) && text.contains("<<") {
-            let docs = heredocs_from_line(&text).map_err(|e| e.at(err_span))?;
+        if can_contain_heredoc(&node) && node.original.contains("<<") {
+            let docs = heredocs_from_line(&node.original).map_err(|e| e.at(err_span))?;
             for mut doc in docs {
+                // The body is the run of lines up to the delimiter: one slice of the input.
+                let body_start = lines.offset();
+                let mut body_end = body_start;
                 let mut terminated = false;
-                let mut content = String::new();
-                for body in lines.by_ref() {
+                while let Some(body) = lines.next() {
                     current += 1;
                     last = body;
                     let mut candidate = trim_newline(body);
@@ -177,7 +179,7 @@ pub fn parse(source: &[u8]) -> Result<Ast, Error> {
                         terminated = true;
                         break;
                     }
-                    content.push_str(&lossy(body));
+                    body_end = lines.offset();
                 }
                 if !terminated {
                     return Err(Error::syntax(
@@ -185,7 +187,9 @@ pub fn parse(source: &[u8]) -> Result<Ast, Error> {
                         Some(Span::lines(start_line, current)),
                     ));
                 }
-                doc.content = content;
+                // Every body line ends in a newline, so converting the run at once is the same
+                // as converting line by line.
+                doc.content = src.text(&src.bytes()[body_start..body_end]).into_owned();
                 node.heredocs.push(doc);
             }
         }
@@ -193,7 +197,7 @@ pub fn parse(source: &[u8]) -> Result<Ast, Error> {
             line: start_line,
             col,
             end_line: current,
-            end_col: char_count(trim_newline(last)) + 1,
+            end_col: src.char_count(trim_newline(last)) + 1,
         };
         set_span(&mut node, span);
         children.push(node);

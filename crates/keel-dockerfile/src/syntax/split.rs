@@ -1,6 +1,8 @@
 //! An instruction line → keyword, `--flags` and the rest (BuildKit's `splitCommand` and
 //! `extractBuilderFlags`).
 
+use std::borrow::Cow;
+
 /// BuildKit's `tokenWhitespace` / `reWhitespace` class: `[\t\v\f\r ]`.
 pub(crate) fn is_token_space(c: char) -> bool {
     matches!(c, '\t' | '\u{b}' | '\u{c}' | '\r' | ' ')
@@ -22,16 +24,21 @@ pub(crate) fn go_lower(s: &str) -> String {
         .collect()
 }
 
-/// The keyword (lower-cased), the flags and the rest of the line, trimmed.
-pub(crate) fn split_command(line: &str) -> (String, Vec<String>, String) {
+/// The keyword (lower-cased), the flags and the rest of the line, trimmed (borrowed from `line`
+/// unless BuildKit's byte-wise flag reading split a character).
+pub(crate) fn split_command(line: &str) -> (String, Vec<String>, Cow<'_, str>) {
     let trimmed = line.trim();
     match trimmed.find(is_token_space) {
-        None => (go_lower(trimmed), Vec::new(), String::new()),
+        None => (go_lower(trimmed), Vec::new(), Cow::Borrowed("")),
         Some(i) => {
             let cmd = go_lower(&trimmed[..i]);
             let after = trimmed[i..].trim_start_matches(is_token_space);
             let (rest, flags) = extract_builder_flags(after);
-            (cmd, flags, rest.trim().to_string())
+            let rest = match rest {
+                Cow::Borrowed(r) => Cow::Borrowed(r.trim()),
+                Cow::Owned(r) => Cow::Owned(r.trim().to_owned()),
+            };
+            (cmd, flags, rest)
         }
     }
 }
@@ -42,7 +49,7 @@ pub(crate) fn split_command(line: &str) -> (String, Vec<String>, String) {
 /// BuildKit walks this part byte by byte and stores each byte as a character, so a non-ASCII
 /// flag value comes out re-encoded (`é` → `Ã©`), and the bytes 0x85 and 0xA0 inside a
 /// character split words. Kept as is: the same Dockerfile must mean the same thing.
-pub(crate) fn extract_builder_flags(line: &str) -> (String, Vec<String>) {
+pub(crate) fn extract_builder_flags(line: &str) -> (Cow<'_, str>, Vec<String>) {
     #[derive(PartialEq)]
     enum Phase {
         Spaces,
@@ -50,7 +57,12 @@ pub(crate) fn extract_builder_flags(line: &str) -> (String, Vec<String>) {
         Quote,
     }
     let b = line.as_bytes();
-    let rest_at = |pos: usize| String::from_utf8_lossy(&b[pos..]).into_owned();
+    // The rest starts where a flag ended, which is a character boundary unless a 0x85 or 0xA0
+    // byte inside a character ended the flag.
+    let rest_at = |pos: usize| match line.get(pos..) {
+        Some(rest) => Cow::Borrowed(rest),
+        None => String::from_utf8_lossy(&b[pos..]),
+    };
     let mut words = Vec::new();
     let mut phase = Phase::Spaces;
     let mut word = String::new();
@@ -72,6 +84,9 @@ pub(crate) fn extract_builder_flags(line: &str) -> (String, Vec<String>) {
                 return (rest_at(pos), words);
             }
             phase = Phase::Word;
+            // Room for the flag up to the next blank, so it is not regrown byte by byte.
+            let len = b[pos..].iter().position(|&c| is_space_byte(c));
+            word.reserve(len.unwrap_or(b.len() - pos));
         }
         if at_end {
             if word != "--" && (blank_ok || !word.is_empty()) {
@@ -100,39 +115,26 @@ pub(crate) fn extract_builder_flags(line: &str) -> (String, Vec<String>) {
                 pos += 1;
                 continue;
             }
-            let mut c = ch;
-            if c == b'\\' {
-                if pos + 1 == b.len() {
-                    pos += 1;
-                    continue;
-                }
-                pos += 1;
-                c = b[pos];
-            }
-            word.push(char::from(c));
-            pos += 1;
-            continue;
-        }
-        // Inside quotes.
-        if ch == quote {
+        } else if ch == quote {
+            // The closing quote.
             phase = Phase::Word;
             pos += 1;
             continue;
         }
+        // In or out of quotes, `\` takes the next byte as it is; at the very end it is dropped
+        // (and the word ends there, quoted or not).
         let mut c = ch;
         if c == b'\\' {
-            if pos + 1 == b.len() {
-                phase = Phase::Word;
-                pos += 1;
-                continue;
-            }
             pos += 1;
-            c = b[pos];
+            let Some(&next) = b.get(pos) else {
+                continue;
+            };
+            c = next;
         }
         word.push(char::from(c));
         pos += 1;
     }
-    (String::new(), words)
+    (Cow::Borrowed(""), words)
 }
 
 #[cfg(test)]
@@ -145,11 +147,18 @@ mod tests {
         assert_eq!(f, vec!["--a=1", "--b=x y", "--c="]);
         assert_eq!(rest, " --d foo");
         let (rest, f) = extract_builder_flags("--x=a\\ b foo");
-        assert_eq!((rest.as_str(), f), ("foo", vec!["--x=a b".to_string()]));
+        assert_eq!((rest.as_ref(), f), ("foo", vec!["--x=a b".to_string()]));
         let (rest, f) = extract_builder_flags("--only");
-        assert_eq!((rest.as_str(), f), ("", vec!["--only".to_string()]));
+        assert_eq!((rest.as_ref(), f), ("", vec!["--only".to_string()]));
         let (rest, f) = extract_builder_flags("-x foo");
-        assert_eq!((rest.as_str(), f.len()), ("-x foo", 0));
+        assert_eq!((rest.as_ref(), f.len()), ("-x foo", 0));
+        // The 0xA0 byte inside U+0800 (E0 A0 80) ends the flag mid-character: the rest is
+        // converted, its stray 0x80 replaced.
+        let (rest, f) = extract_builder_flags("--a=\u{800}b c");
+        assert_eq!(
+            (rest.as_ref(), f),
+            ("\u{fffd}b c", vec!["--a=\u{e0}".to_string()])
+        );
         // BuildKit's byte-wise reading re-encodes non-ASCII flag values.
         let (_, f) = extract_builder_flags("--chown=é x");
         assert_eq!(f, vec!["--chown=Ã©"]);
@@ -159,7 +168,7 @@ mod tests {
     fn command() {
         let (cmd, flags, rest) = split_command("  RuN\t--mount=type=cache  echo hi  ");
         assert_eq!(
-            (cmd.as_str(), flags.len(), rest.as_str()),
+            (cmd.as_str(), flags.len(), rest.as_ref()),
             ("run", 1, "echo hi")
         );
         assert_eq!(split_command("FROM").0, "from");

@@ -211,7 +211,8 @@ fn format_one(verb: char, arg: &Value, spec: &Spec) -> Result<String, String> {
             Some(p) => s.chars().take(p).collect(),
             None => s.clone(),
         },
-        ('q', Value::String(s)) => quote(s),
+        // Go's `%q` of a string is `strconv.Quote`, which the Dockerfile front end implements.
+        ('q', Value::String(s)) => keel_dockerfile::goquote::quote(s),
         ('x' | 'X', Value::String(s)) => {
             let hex: String = s.bytes().map(|b| format!("{b:02x}")).collect();
             if verb == 'X' {
@@ -272,30 +273,6 @@ fn format_one(verb: char, arg: &Value, spec: &Spec) -> Result<String, String> {
         }
         _ => return Err(bad_verb(verb, arg)),
     })
-}
-
-/// Go's `strconv.Quote`: double quotes, Go escapes for control characters.
-pub fn quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            '\x07' => out.push_str("\\a"),
-            '\x08' => out.push_str("\\b"),
-            '\x0c' => out.push_str("\\f"),
-            '\x0b' => out.push_str("\\v"),
-            c if (c as u32) < 0x20 || c == '\x7f' => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// `encoding/json` output of a value: compact, object keys in map order (sorted), Go's string

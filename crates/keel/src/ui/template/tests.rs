@@ -257,6 +257,17 @@ fn go_value_printing() {
     assert_eq!(doc("{{`raw\\n`}}{{\"\\u00e9\\x41\"}}", &data), "raw\\néA");
 }
 
+// Go's `%q` escapes what `unicode.IsPrint` rejects, not only control characters.
+#[test]
+fn printf_q_quotes_like_strconv() {
+    let data = json!({"S": "a\u{7}\u{a0}\u{200b}\u{feff}é\"", "L": ["x y", "\t"]});
+    assert_eq!(
+        doc("{{printf \"%q\" .S}}", &data),
+        r#""a\a\u00a0\u200b\ufeffé\"""#
+    );
+    assert_eq!(doc("{{printf \"%q\" .L}}", &data), r#"["x y" "\t"]"#);
+}
+
 #[test]
 fn parse_errors_name_the_line() {
     let data = json!({});

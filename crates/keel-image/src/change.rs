@@ -31,16 +31,30 @@ const DEFAULT_SHELL: [&str; 2] = ["/bin/sh", "-c"];
 /// Apply `--change` values in order. Variables expand against the config's environment as
 /// it is at each step, as the daemon does.
 pub fn apply_changes(config: &mut ContainerConfig, changes: &[String]) -> Result<()> {
-    let mut cmd_set = false;
+    let mut state = ApplyState::default();
     for change in changes {
-        apply_change(config, change, &mut cmd_set)?;
+        apply_change(config, change, &mut state)?;
     }
     Ok(())
 }
 
-/// Apply one `--change` value. `cmd_set` records whether a CMD was set by an earlier change,
-/// because an ENTRYPOINT clears an inherited CMD but not one set alongside it.
-pub fn apply_change(config: &mut ContainerConfig, change: &str, cmd_set: &mut bool) -> Result<()> {
+/// What one instruction's effect depends on beyond the config itself.
+#[derive(Debug, Clone, Default)]
+pub struct ApplyState {
+    /// A CMD was set earlier (in this stage, or by an earlier `--change`): an ENTRYPOINT keeps
+    /// it instead of clearing the inherited one.
+    pub cmd_set: bool,
+    /// Mark CMD/ENTRYPOINT `ArgsEscaped`, as BuildKit does for every image it builds. The
+    /// daemon's `--change` (the classic builder) does not on Linux.
+    pub buildkit: bool,
+}
+
+/// Apply one `--change` value.
+pub fn apply_change(
+    config: &mut ContainerConfig,
+    change: &str,
+    state: &mut ApplyState,
+) -> Result<()> {
     let fail = |reason: String| Error::Change {
         change: change.to_owned(),
         reason,
@@ -64,7 +78,7 @@ pub fn apply_change(config: &mut ContainerConfig, change: &str, cmd_set: &mut bo
         .expand(&Lexer::new('\\'), &env)
         .map_err(|e| fail(e.message))?
         .value;
-    apply_instruction(config, &expanded.instruction, cmd_set).map_err(fail)
+    apply_instruction(config, &expanded.instruction, state).map_err(fail)
 }
 
 /// Apply a metadata instruction (already expanded) to `config`. Instructions that make
@@ -72,18 +86,18 @@ pub fn apply_change(config: &mut ContainerConfig, change: &str, cmd_set: &mut bo
 pub fn apply_instruction(
     config: &mut ContainerConfig,
     instruction: &Instruction,
-    cmd_set: &mut bool,
+    state: &mut ApplyState,
 ) -> std::result::Result<(), String> {
     match instruction {
         Instruction::Cmd(line) => {
             config.cmd = command_line(config, line);
-            config.args_escaped = true;
-            *cmd_set = true;
+            config.args_escaped = state.buildkit;
+            state.cmd_set = true;
         }
         Instruction::Entrypoint(line) => {
             config.entrypoint = command_line(config, line);
-            config.args_escaped = true;
-            if !*cmd_set {
+            config.args_escaped = state.buildkit;
+            if !state.cmd_set {
                 config.cmd.clear();
             }
         }
@@ -118,7 +132,12 @@ pub fn apply_instruction(
         Instruction::Onbuild(onbuild) => config.on_build.push(onbuild.expression.clone()),
         Instruction::Shell(shell) => config.shell.clone_from(shell),
         Instruction::Healthcheck(h) => config.healthcheck = Some(healthcheck(h)),
-        other => return Err(format!("{} does not change the image config", other.keyword())),
+        other => {
+            return Err(format!(
+                "{} does not change the image config",
+                other.keyword()
+            ))
+        }
     }
     Ok(())
 }
@@ -175,7 +194,9 @@ fn expose_ports(spec: &str) -> std::result::Result<Vec<String>, String> {
         }
     };
     if end < start {
-        return Err(format!("invalid range specified for container port: {ports}"));
+        return Err(format!(
+            "invalid range specified for container port: {ports}"
+        ));
     }
     Ok((start..=end).map(|p| format!("{p}/{proto}")).collect())
 }
@@ -244,9 +265,20 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(c.env, ["PATH=/bin", "GREETING=hi"]);
-        assert_eq!(c.cmd, ["sh"], "CMD set by an earlier change survives ENTRYPOINT");
-        assert_eq!(c.entrypoint, ["/bin/sh", "-c", "echo $GREETING"], "shell form is not expanded");
-        assert!(c.args_escaped);
+        assert_eq!(
+            c.cmd,
+            ["sh"],
+            "CMD set by an earlier change survives ENTRYPOINT"
+        );
+        assert_eq!(
+            c.entrypoint,
+            ["/bin/sh", "-c", "echo $GREETING"],
+            "shell form is not expanded"
+        );
+        assert!(
+            !c.args_escaped,
+            "the daemon's --change leaves ArgsEscaped unset"
+        );
         let ports: Vec<&String> = c.exposed_ports.keys().collect();
         assert_eq!(ports, ["80/tcp", "8000/udp", "8001/udp"]);
         assert_eq!(c.working_dir, "/srv/www");

@@ -46,7 +46,11 @@ impl ImportOptions {
 
 /// Import the tar read from `input`. On any error nothing becomes visible: the blobs written
 /// so far are unreferenced once the lease is gone, and the next gc removes them.
-pub fn import<R: Read + Send>(store: &Store, input: R, options: &ImportOptions) -> Result<ImageRecord> {
+pub fn import<R: Read + Send>(
+    store: &Store,
+    input: R,
+    options: &ImportOptions,
+) -> Result<ImageRecord> {
     // Bad --change values fail before any input is read.
     let mut run_config = ContainerConfig::default();
     apply_changes(&mut run_config, &options.changes)?;

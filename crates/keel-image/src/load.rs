@@ -56,7 +56,11 @@ struct Contents {
 }
 
 /// Load every image of the archive read from `input`.
-pub fn load<R: Read + Send>(store: &Store, input: R, options: &LoadOptions) -> Result<Vec<LoadedImage>> {
+pub fn load<R: Read + Send>(
+    store: &Store,
+    input: R,
+    options: &LoadOptions,
+) -> Result<Vec<LoadedImage>> {
     let lease = store.lease("load")?;
     let (_, plain) = decompress(input).map_err(io_context("reading the archive"))?;
     let contents = read_archive(&lease, plain)?;
@@ -106,7 +110,8 @@ fn read_archive<R: Read>(lease: &Lease, plain: R) -> Result<Contents> {
         .entries()
         .map_err(io_context("reading the archive"))?;
     for entry in entries {
-        let mut entry = entry.map_err(io_context("reading the archive (truncated or not a tar?)"))?;
+        let mut entry =
+            entry.map_err(io_context("reading the archive (truncated or not a tar?)"))?;
         let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
         let path = normalize(&raw).ok_or_else(|| invalid(&raw, "entry name leaves the archive"))?;
         match entry.header().entry_type() {
@@ -121,24 +126,37 @@ fn read_archive<R: Read>(lease: &Lease, plain: R) -> Result<Contents> {
                 } else {
                     String::new()
                 };
-                let joined = if base.is_empty() { target.clone() } else { format!("{base}/{target}") };
-                let target = normalize(&joined)
-                    .ok_or_else(|| invalid(&raw, &format!("link target {target} leaves the archive")))?;
+                let joined = if base.is_empty() {
+                    target.clone()
+                } else {
+                    format!("{base}/{target}")
+                };
+                let target = normalize(&joined).ok_or_else(|| {
+                    invalid(&raw, &format!("link target {target} leaves the archive"))
+                })?;
                 contents.links.insert(path, target);
             }
             tar::EntryType::Regular | tar::EntryType::Continuous => {
-                let size = entry.header().size().map_err(io_context(format!("archive entry {raw}")))?;
+                let size = entry
+                    .header()
+                    .size()
+                    .map_err(io_context(format!("archive entry {raw}")))?;
                 match path.as_str() {
                     "index.json" => contents.index_json = Some(small_file(&mut entry, &raw, size)?),
-                    "manifest.json" => contents.manifest_json = Some(small_file(&mut entry, &raw, size)?),
+                    "manifest.json" => {
+                        contents.manifest_json = Some(small_file(&mut entry, &raw, size)?)
+                    }
                     "oci-layout" => {
                         let bytes = small_file(&mut entry, &raw, size)?;
                         let layout = keel_oci::OciLayout::from_slice(&bytes)?;
                         if !layout.is_supported() {
-                            return Err(invalid("oci-layout", &format!(
-                                "image layout version {} is not supported",
-                                layout.image_layout_version
-                            )));
+                            return Err(invalid(
+                                "oci-layout",
+                                &format!(
+                                    "image layout version {} is not supported",
+                                    layout.image_layout_version
+                                ),
+                            ));
                         }
                         contents.oci_layout = true;
                     }
@@ -217,14 +235,22 @@ fn resolve_file<'a>(contents: &'a Contents, path: &str) -> Result<&'a BlobInfo> 
         }
         match contents.links.get(&path) {
             Some(target) => path = target.clone(),
-            None => return Err(invalid(&path, "the archive names this file but does not contain it")),
+            None => {
+                return Err(invalid(
+                    &path,
+                    "the archive names this file but does not contain it",
+                ))
+            }
         }
     }
     Err(invalid(&path, "too many levels of links"))
 }
 
 fn resolve_digest<'a>(contents: &'a Contents, digest: &Digest) -> Result<&'a BlobInfo> {
-    resolve_file(contents, &format!("blobs/{}/{}", digest.algorithm(), digest.hex()))
+    resolve_file(
+        contents,
+        &format!("blobs/{}/{}", digest.algorithm(), digest.hex()),
+    )
 }
 
 fn invalid(what: &str, reason: &str) -> Error {
@@ -253,18 +279,25 @@ fn docker_images(store: &Store, lease: &Lease, contents: &Contents) -> Result<Ve
         let config = ImageConfig::from_slice(&config_bytes)?;
         let what = format!("image {}", config_info.digest);
         if config.rootfs.diff_ids.len() != entry.layers.len() {
-            return Err(invalid(&what, &format!(
-                "manifest.json lists {} layers but the config has {} diffIDs",
-                entry.layers.len(),
-                config.rootfs.diff_ids.len()
-            )));
+            return Err(invalid(
+                &what,
+                &format!(
+                    "manifest.json lists {} layers but the config has {} diffIDs",
+                    entry.layers.len(),
+                    config.rootfs.diff_ids.len()
+                ),
+            ));
         }
         let mut layers = Vec::new();
         let mut descriptors = Vec::new();
         for (i, path) in entry.layers.iter().enumerate() {
             let blob = resolve_file(contents, path)?;
             let layer = check_layer(store, blob, None, &config, i, &what)?;
-            descriptors.push(Descriptor::new(layer.media_type.clone(), layer.digest.clone(), layer.size));
+            descriptors.push(Descriptor::new(
+                layer.media_type.clone(),
+                layer.digest.clone(),
+                layer.size,
+            ));
             layers.push(layer);
         }
         let config_media = media_type::OCI_CONFIG;
@@ -274,7 +307,14 @@ fn docker_images(store: &Store, lease: &Lease, contents: &Contents) -> Result<Ve
         )
         .to_canonical_bytes();
         let manifest_digest = lease.put_bytes(&manifest)?;
-        record_with_id(store, manifest_digest, config_info.digest.clone(), config.created.clone(), layers, Vec::new())?;
+        record_with_id(
+            store,
+            manifest_digest,
+            config_info.digest.clone(),
+            config.created.clone(),
+            layers,
+            Vec::new(),
+        )?;
         loaded.push(LoadedImage {
             id: config_info.digest.clone(),
             tags: names_of(&entry),
@@ -285,13 +325,19 @@ fn docker_images(store: &Store, lease: &Lease, contents: &Contents) -> Result<Ve
 }
 
 /// Images of an OCI layout: index.json's manifests (nested indexes resolved for `platform`).
-fn oci_images(store: &Store, lease: &Lease, contents: &Contents, platform: &Platform) -> Result<Vec<LoadedImage>> {
+fn oci_images(
+    store: &Store,
+    lease: &Lease,
+    contents: &Contents,
+    platform: &Platform,
+) -> Result<Vec<LoadedImage>> {
     let _ = lease;
     let index = ImageIndex::from_slice(contents.index_json.as_deref().unwrap_or_default())?;
     let mut loaded: Vec<LoadedImage> = Vec::new();
     for descriptor in &index.manifests {
         let name = descriptor_name(descriptor);
-        let Some(manifest_desc) = platform_manifest(store, contents, descriptor, platform, 0)? else {
+        let Some(manifest_desc) = platform_manifest(store, contents, descriptor, platform, 0)?
+        else {
             continue;
         };
         let info = resolve_digest(contents, &manifest_desc.digest)?;
@@ -300,24 +346,48 @@ fn oci_images(store: &Store, lease: &Lease, contents: &Contents, platform: &Plat
         let config = ImageConfig::from_slice(&store.read_blob(&config_info.digest)?)?;
         let what = format!("image {}", config_info.digest);
         if config.rootfs.diff_ids.len() != manifest.layers.len() {
-            return Err(invalid(&what, &format!(
-                "the manifest lists {} layers but the config has {} diffIDs",
-                manifest.layers.len(),
-                config.rootfs.diff_ids.len()
-            )));
+            return Err(invalid(
+                &what,
+                &format!(
+                    "the manifest lists {} layers but the config has {} diffIDs",
+                    manifest.layers.len(),
+                    config.rootfs.diff_ids.len()
+                ),
+            ));
         }
         let mut layers = Vec::new();
         for (i, d) in manifest.layers.iter().enumerate() {
             let blob = resolve_digest(contents, &d.digest)?;
-            layers.push(check_layer(store, blob, Some(&d.media_type), &config, i, &what)?);
+            layers.push(check_layer(
+                store,
+                blob,
+                Some(&d.media_type),
+                &config,
+                i,
+                &what,
+            )?);
         }
         let id = config_info.digest.clone();
         if !loaded.iter().any(|l| l.id == id) {
-            record_with_id(store, info.digest.clone(), id.clone(), config.created.clone(), layers, Vec::new())?;
-            loaded.push(LoadedImage { id: id.clone(), tags: Vec::new(), replaced: Vec::new() });
+            record_with_id(
+                store,
+                info.digest.clone(),
+                id.clone(),
+                config.created.clone(),
+                layers,
+                Vec::new(),
+            )?;
+            loaded.push(LoadedImage {
+                id: id.clone(),
+                tags: Vec::new(),
+                replaced: Vec::new(),
+            });
         }
         if let Some(name) = name {
-            let image = loaded.iter_mut().find(|l| l.id == id).expect("pushed above");
+            let image = loaded
+                .iter_mut()
+                .find(|l| l.id == id)
+                .expect("pushed above");
             if !image.tags.contains(&name) {
                 image.tags.push(name);
             }
@@ -333,13 +403,17 @@ fn oci_images(store: &Store, lease: &Lease, contents: &Contents, platform: &Plat
 /// is a whole reference (`busybox:latest`; a bare `latest` names no repository).
 fn descriptor_name(d: &Descriptor) -> Option<ImageRef> {
     if let Some(name) = d.annotations.get("io.containerd.image.name") {
-        return ImageRef::parse_normalized(name).ok().map(|r| r.with_default_tag());
+        return ImageRef::parse_normalized(name)
+            .ok()
+            .map(|r| r.with_default_tag());
     }
     let name = d.annotations.get("org.opencontainers.image.ref.name")?;
     if !name.contains(':') && !name.contains('/') {
         return None;
     }
-    ImageRef::parse_normalized(name).ok().map(|r| r.with_default_tag())
+    ImageRef::parse_normalized(name)
+        .ok()
+        .map(|r| r.with_default_tag())
 }
 
 /// Follow nested indexes down to the manifest for `platform`; `None` when an index has none
@@ -361,7 +435,11 @@ fn platform_manifest(
     let info = resolve_digest(contents, &descriptor.digest)?;
     let nested = ImageIndex::from_slice(&store.read_blob(&info.digest)?)?;
     for d in nested.manifests_for(platform) {
-        if contents.files.contains_key(&format!("blobs/{}/{}", d.digest.algorithm(), d.digest.hex())) {
+        if contents.files.contains_key(&format!(
+            "blobs/{}/{}",
+            d.digest.algorithm(),
+            d.digest.hex()
+        )) {
             return platform_manifest(store, contents, d, platform, depth + 1);
         }
     }
@@ -401,10 +479,13 @@ fn check_layer(
             Compression::Gzip => media_type::OCI_LAYER_TAR_GZIP.to_owned(),
             Compression::Zstd => media_type::OCI_LAYER_TAR_ZSTD.to_owned(),
             other => {
-                return Err(invalid(what, &format!(
+                return Err(invalid(
+                    what,
+                    &format!(
                     "layer {} is compressed with {other}, which image manifests cannot describe",
                     index + 1
-                )))
+                ),
+                ))
             }
         },
     };

@@ -29,7 +29,10 @@ pub struct Resolved {
 pub fn resolve(meta: &Meta, input: &str) -> Result<Resolved> {
     if let Some(id) = full_id(input) {
         if meta.images.contains_key(&id) {
-            return Ok(Resolved { id, lookup: Lookup::Id });
+            return Ok(Resolved {
+                id,
+                lookup: Lookup::Id,
+            });
         }
         return Err(Error::NoSuchImage(input.to_owned()));
     }
@@ -42,7 +45,12 @@ pub fn resolve(meta: &Meta, input: &str) -> Result<Resolved> {
     // Only a bare word can be an ID prefix: `abc:1` or `x/y` are references that were not found.
     if is_hex_prefix(input.strip_prefix("sha256:").unwrap_or(input)) {
         match meta.resolve_id_prefix(input) {
-            Ok(id) => return Ok(Resolved { id, lookup: Lookup::Id }),
+            Ok(id) => {
+                return Ok(Resolved {
+                    id,
+                    lookup: Lookup::Id,
+                })
+            }
             Err(keel_store::Error::ImageNotFound { .. }) => {}
             Err(e) => return Err(e.into()),
         }
@@ -93,7 +101,9 @@ fn full_id(input: &str) -> Option<Digest> {
 }
 
 fn is_hex_prefix(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 #[cfg(test)]
@@ -104,7 +114,9 @@ mod tests {
     fn meta() -> Meta {
         let mut meta = Meta::default();
         for hex in ['a', 'b'] {
-            let id: Digest = format!("sha256:{}", format!("{hex}1").repeat(32)).parse().unwrap();
+            let id: Digest = format!("sha256:{}", format!("{hex}1").repeat(32))
+                .parse()
+                .unwrap();
             meta.images.insert(
                 id.clone(),
                 ImageRecord {
@@ -126,7 +138,8 @@ mod tests {
             );
         }
         let a = meta.images.keys().next().unwrap().clone();
-        meta.tags.insert("docker.io/library/busybox:latest".into(), a);
+        meta.tags
+            .insert("docker.io/library/busybox:latest".into(), a);
         meta
     }
 
@@ -137,7 +150,12 @@ mod tests {
         let r = resolve(&meta, "busybox").unwrap();
         assert_eq!(r.id, a);
         assert!(matches!(r.lookup, Lookup::Tag(_)));
-        assert_eq!(resolve(&meta, "docker.io/library/busybox:latest").unwrap().id, a);
+        assert_eq!(
+            resolve(&meta, "docker.io/library/busybox:latest")
+                .unwrap()
+                .id,
+            a
+        );
         let by_digest = format!("busybox@sha256:{}", "c".repeat(64));
         assert!(matches!(
             resolve(&meta, &by_digest).unwrap().lookup,

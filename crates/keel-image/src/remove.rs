@@ -96,5 +96,7 @@ fn drop_repo_digest(meta: &mut Meta, id: &Digest, reference: &ImageRef) {
 }
 
 fn has_repo_digests(meta: &Meta, id: &Digest) -> bool {
-    meta.images.get(id).is_some_and(|i| !i.repo_digests.is_empty())
+    meta.images
+        .get(id)
+        .is_some_and(|i| !i.repo_digests.is_empty())
 }

@@ -35,7 +35,12 @@ struct Selected {
 }
 
 /// Write the images `names` select to `out`.
-pub fn save<W: Write>(store: &Store, names: &[String], out: W, options: &SaveOptions) -> Result<()> {
+pub fn save<W: Write>(
+    store: &Store,
+    names: &[String],
+    out: W,
+    options: &SaveOptions,
+) -> Result<()> {
     let meta = store.meta()?;
     let selected = select(&meta, names)?;
     let mut tar = tar::Builder::new(out);
@@ -99,14 +104,22 @@ pub fn save<W: Write>(store: &Store, names: &[String], out: W, options: &SaveOpt
             ..DockerArchiveEntry::default()
         });
     }
-    append_file(&mut tar, "index.json", &ImageIndex::oci(index).to_canonical_bytes())?;
+    append_file(
+        &mut tar,
+        "index.json",
+        &ImageIndex::oci(index).to_canonical_bytes(),
+    )?;
     let manifest_json =
         keel_oci::canonical_json::to_vec(&docker_manifest).map_err(|e| Error::InvalidArchive {
             what: "manifest.json".to_owned(),
             reason: e.to_string(),
         })?;
     append_file(&mut tar, "manifest.json", &manifest_json)?;
-    append_file(&mut tar, "oci-layout", &OciLayout::default().to_canonical_bytes())?;
+    append_file(
+        &mut tar,
+        "oci-layout",
+        &OciLayout::default().to_canonical_bytes(),
+    )?;
     tar.into_inner()
         .and_then(|mut w| w.flush())
         .map_err(io_context("writing the archive"))?;
@@ -180,12 +193,10 @@ fn repository_tags(meta: &Meta, name: &str) -> Vec<(ImageRef, Digest)> {
 /// tars named by their diffIDs (so its digest is kept), else one listing uncompressed layers.
 fn archive_manifest(stored: &ImageManifest, layers: &[LayerRecord]) -> ImageManifest {
     let uncompressed = stored.layers.len() == layers.len()
-        && stored
-            .layers
-            .iter()
-            .zip(layers)
-            .all(|(d, l)| d.digest == l.diff_id && media_type::layer_compression(&d.media_type)
-                == Some(keel_oci::Compression::None));
+        && stored.layers.iter().zip(layers).all(|(d, l)| {
+            d.digest == l.diff_id
+                && media_type::layer_compression(&d.media_type) == Some(keel_oci::Compression::None)
+        });
     if uncompressed && !stored.is_docker() {
         return stored.clone();
     }
@@ -195,7 +206,13 @@ fn archive_manifest(stored: &ImageManifest, layers: &[LayerRecord]) -> ImageMani
     }
     let layers = layers
         .iter()
-        .map(|l| Descriptor::new(media_type::OCI_LAYER_TAR, l.diff_id.clone(), l.uncompressed_size))
+        .map(|l| {
+            Descriptor::new(
+                media_type::OCI_LAYER_TAR,
+                l.diff_id.clone(),
+                l.uncompressed_size,
+            )
+        })
         .collect();
     let mut manifest = ImageManifest::oci(config, layers);
     manifest.annotations = stored.annotations.clone();
@@ -208,7 +225,8 @@ fn blob_path(digest: &Digest) -> String {
 
 fn header(path: &str, size: u64, kind: tar::EntryType, mode: u32) -> Result<tar::Header> {
     let mut h = tar::Header::new_ustar();
-    h.set_path(path).map_err(io_context(format!("archive entry {path}")))?;
+    h.set_path(path)
+        .map_err(io_context(format!("archive entry {path}")))?;
     h.set_size(size);
     h.set_entry_type(kind);
     h.set_mode(mode);
@@ -227,12 +245,17 @@ fn append_dir<W: Write>(tar: &mut tar::Builder<W>, path: &str) -> Result<()> {
 
 fn append_file<W: Write>(tar: &mut tar::Builder<W>, path: &str, bytes: &[u8]) -> Result<()> {
     let h = header(path, bytes.len() as u64, tar::EntryType::Regular, 0o644)?;
-    tar.append(&h, bytes).map_err(io_context("writing the archive"))
+    tar.append(&h, bytes)
+        .map_err(io_context("writing the archive"))
 }
 
 /// Stream one layer as its uncompressed tar, checking size and diffID as it goes. A mismatch
 /// means the store is damaged: the archive is abandoned with an error naming the layer.
-fn append_layer<W: Write>(store: &Store, tar: &mut tar::Builder<W>, layer: &LayerRecord) -> Result<()> {
+fn append_layer<W: Write>(
+    store: &Store,
+    tar: &mut tar::Builder<W>,
+    layer: &LayerRecord,
+) -> Result<()> {
     let blob = store.open_blob(&layer.digest)?;
     let (_, plain) = decompress(io::BufReader::with_capacity(1 << 20, blob))
         .map_err(io_context(format!("reading layer {}", layer.digest)))?;

@@ -102,9 +102,9 @@ impl ImageIndex {
         &'a self,
         platform: &'a Platform,
     ) -> impl Iterator<Item = &'a Descriptor> + 'a {
-        self.manifests.iter().filter(move |d| {
-            d.platform.as_ref().is_some_and(|p| p.matches(platform))
-        })
+        self.manifests
+            .iter()
+            .filter(move |d| d.platform.as_ref().is_some_and(|p| p.matches(platform)))
     }
 }
 

@@ -56,7 +56,9 @@ impl Platform {
     /// Same os, architecture and variant (`os.version` and `os.features` ignored): the exact
     /// match an index lookup or a `--platform` check wants.
     pub fn matches(&self, other: &Platform) -> bool {
-        self.os == other.os && self.architecture == other.architecture && self.variant == other.variant
+        self.os == other.os
+            && self.architecture == other.architecture
+            && self.variant == other.variant
     }
 }
 

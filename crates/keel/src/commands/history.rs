@@ -24,7 +24,12 @@ pub fn run(global: &GlobalArgs, args: HistoryArgs) -> CliResult {
     if config.history.is_empty() {
         // No history (some hand-made images): one row per layer, as docker shows them.
         for layer in layers {
-            rows.push(row(String::new(), None, layer.uncompressed_size, String::new()));
+            rows.push(row(
+                String::new(),
+                None,
+                layer.uncompressed_size,
+                String::new(),
+            ));
         }
     } else {
         for h in &config.history {
@@ -33,12 +38,21 @@ pub fn run(global: &GlobalArgs, args: HistoryArgs) -> CliResult {
             } else {
                 layers.next().map_or(0, |l| l.uncompressed_size)
             };
-            rows.push(row(h.created_by.clone(), h.created.as_deref(), size, h.comment.clone()));
+            rows.push(row(
+                h.created_by.clone(),
+                h.created.as_deref(),
+                size,
+                h.comment.clone(),
+            ));
         }
     }
     rows.reverse();
     for (i, r) in rows.iter_mut().enumerate() {
-        r.id = if i == 0 { record.id.to_string() } else { "<missing>".to_owned() };
+        r.id = if i == 0 {
+            record.id.to_string()
+        } else {
+            "<missing>".to_owned()
+        };
     }
     let view = HistoryView {
         human: args.human,

@@ -15,7 +15,15 @@ use crate::ui;
 use crate::ui::images::{ImageRow, ImagesView};
 use crate::ui::time::Timestamp;
 
-const FILTERS: &[&str] = &["dangling", "label", "label!", "before", "since", "reference", "until"];
+const FILTERS: &[&str] = &[
+    "dangling",
+    "label",
+    "label!",
+    "before",
+    "since",
+    "reference",
+    "until",
+];
 
 pub fn run(global: &GlobalArgs, args: ImagesArgs) -> CliResult {
     let filters = Filters::parse(&args.filter, FILTERS)?;

@@ -36,7 +36,11 @@ pub fn run(global: &GlobalArgs, args: ImportArgs) -> CliResult {
     }
     let store = open(global)?;
     let input = open_source(&args.source)?;
-    let result = keel_image::import(&store, io::BufReader::with_capacity(1 << 20, input), &options);
+    let result = keel_image::import(
+        &store,
+        io::BufReader::with_capacity(1 << 20, input),
+        &options,
+    );
     let record = match result {
         Ok(r) => r,
         Err(e) => {

@@ -59,7 +59,10 @@ pub fn run(global: &GlobalArgs, args: InspectArgs, scope: Scope) -> CliResult {
             let mut out = String::new();
             for item in &found {
                 let value = serde_json::to_value(item).map_err(anyhow::Error::from)?;
-                out.push_str(&t.execute(&value, &Options::document()).map_err(|e| anyhow!(e))?);
+                out.push_str(
+                    &t.execute(&value, &Options::document())
+                        .map_err(|e| anyhow!(e))?,
+                );
                 out.push('\n');
             }
             out
@@ -67,7 +70,11 @@ pub fn run(global: &GlobalArgs, args: InspectArgs, scope: Scope) -> CliResult {
     };
     ui::stdout::write(&text)?;
     for name in &missing {
-        let what = if scope == Scope::Image { "image" } else { "object" };
+        let what = if scope == Scope::Image {
+            "image"
+        } else {
+            "object"
+        };
         ui::report::item_error(&anyhow!("No such {what}: {name}"));
     }
     Ok(i32::from(!missing.is_empty()))
@@ -121,7 +128,11 @@ struct Metadata {
 }
 
 /// docker's `ImageInspect` for one image.
-fn image_json(store: &Store, meta: &keel_store::Meta, record: &ImageRecord) -> anyhow::Result<ImageInspect> {
+fn image_json(
+    store: &Store,
+    meta: &keel_store::Meta,
+    record: &ImageRecord,
+) -> anyhow::Result<ImageInspect> {
     let config = ImageConfig::from_slice(&store.read_blob(&record.config)?)?;
     let familiar = |s: &String| {
         ImageRef::parse_normalized(s).map_or_else(|_| s.clone(), |r| r.familiar_string())
@@ -131,7 +142,11 @@ fn image_json(store: &Store, meta: &keel_store::Meta, record: &ImageRecord) -> a
         repo_tags: meta.tags_of(&record.id).iter().map(familiar).collect(),
         repo_digests: record.repo_digests.iter().map(familiar).collect(),
         parent: String::new(),
-        comment: config.history.last().map(|h| h.comment.clone()).unwrap_or_default(),
+        comment: config
+            .history
+            .last()
+            .map(|h| h.comment.clone())
+            .unwrap_or_default(),
         created: config.created.clone().unwrap_or_default(),
         docker_version: config
             .extra
@@ -145,12 +160,22 @@ fn image_json(store: &Store, meta: &keel_store::Meta, record: &ImageRecord) -> a
         os: config.os.clone(),
         os_version: config.os_version.clone(),
         size: record.size,
-        graph_driver: GraphDriver { data: None, name: "overlayfs" },
+        graph_driver: GraphDriver {
+            data: None,
+            name: "overlayfs",
+        },
         root_fs: RootFs {
             kind: "layers",
-            layers: config.rootfs.diff_ids.iter().map(ToString::to_string).collect(),
+            layers: config
+                .rootfs
+                .diff_ids
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
         },
-        metadata: Metadata { last_tag_time: record.added_at.clone() },
+        metadata: Metadata {
+            last_tag_time: record.added_at.clone(),
+        },
         config: config.config,
     })
 }

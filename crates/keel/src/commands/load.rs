@@ -12,7 +12,10 @@ use crate::ui;
 
 pub fn run(global: &GlobalArgs, args: LoadArgs) -> CliResult {
     let platform = match &args.platform {
-        Some(p) => Some(p.parse::<keel_oci::Platform>().map_err(|e| anyhow!("{e}"))?),
+        Some(p) => Some(
+            p.parse::<keel_oci::Platform>()
+                .map_err(|e| anyhow!("{e}"))?,
+        ),
         None => None,
     };
     let options = LoadOptions { platform };
@@ -20,14 +23,22 @@ pub fn run(global: &GlobalArgs, args: LoadArgs) -> CliResult {
     let loaded = match &args.input {
         Some(path) => {
             let file = fs_err::File::open(path)?;
-            keel_image::load(&store, io::BufReader::with_capacity(1 << 20, file), &options)
+            keel_image::load(
+                &store,
+                io::BufReader::with_capacity(1 << 20, file),
+                &options,
+            )
         }
         None => {
             let stdin = io::stdin();
             if stdin.is_terminal() {
                 return Err(anyhow!("requested load from stdin, but stdin is empty").into());
             }
-            keel_image::load(&store, io::BufReader::with_capacity(1 << 20, stdin), &options)
+            keel_image::load(
+                &store,
+                io::BufReader::with_capacity(1 << 20, stdin),
+                &options,
+            )
         }
     };
     let loaded = match loaded {

@@ -37,8 +37,12 @@ pub fn dispatch(cli: Cli) -> CliResult {
         Command::History(args) | Command::Image(ImageCommand::History(args)) => {
             history::run(&cli.global, args)
         }
-        Command::Save(args) | Command::Image(ImageCommand::Save(args)) => save::run(&cli.global, args),
-        Command::Load(args) | Command::Image(ImageCommand::Load(args)) => load::run(&cli.global, args),
+        Command::Save(args) | Command::Image(ImageCommand::Save(args)) => {
+            save::run(&cli.global, args)
+        }
+        Command::Load(args) | Command::Image(ImageCommand::Load(args)) => {
+            load::run(&cli.global, args)
+        }
         Command::Import(args) | Command::Image(ImageCommand::Import(args)) => {
             import::run(&cli.global, args)
         }

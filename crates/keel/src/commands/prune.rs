@@ -19,7 +19,9 @@ const FILTERS: &[&str] = &["until", "label", "label!"];
 pub fn run(global: &GlobalArgs, args: PruneArgs) -> CliResult {
     let filters = Filters::parse(&args.filter, FILTERS)?;
     let until = match filters.values("until").last() {
-        Some(v) => Some(ui::time::parse_filter_time(v, Timestamp::now(), 0).map_err(|e| anyhow!("{e}"))?),
+        Some(v) => {
+            Some(ui::time::parse_filter_time(v, Timestamp::now(), 0).map_err(|e| anyhow!("{e}"))?)
+        }
         None => None,
     };
     if !args.force {
@@ -54,7 +56,8 @@ pub fn run(global: &GlobalArgs, args: PruneArgs) -> CliResult {
     let mut lines = String::new();
     for id in candidates {
         // Another keel may have removed it meanwhile: that is not an error for prune.
-        let Ok(events) = keel_image::remove(&store, id.as_str(), RemoveOptions { force: true }) else {
+        let Ok(events) = keel_image::remove(&store, id.as_str(), RemoveOptions { force: true })
+        else {
             continue;
         };
         for event in events {

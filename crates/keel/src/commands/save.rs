@@ -13,7 +13,10 @@ use crate::error::CliResult;
 
 pub fn run(global: &GlobalArgs, args: SaveArgs) -> CliResult {
     let platform = match &args.platform {
-        Some(p) => Some(p.parse::<keel_oci::Platform>().map_err(|e| anyhow!("{e}"))?),
+        Some(p) => Some(
+            p.parse::<keel_oci::Platform>()
+                .map_err(|e| anyhow!("{e}"))?,
+        ),
         None => None,
     };
     let options = SaveOptions { platform };
@@ -22,7 +25,10 @@ pub fn run(global: &GlobalArgs, args: SaveArgs) -> CliResult {
         None => {
             let stdout = io::stdout();
             if stdout.is_terminal() {
-                return Err(anyhow!("cowardly refusing to save to a terminal. Use the -o flag or redirect").into());
+                return Err(anyhow!(
+                    "cowardly refusing to save to a terminal. Use the -o flag or redirect"
+                )
+                .into());
             }
             let out = io::BufWriter::with_capacity(1 << 20, stdout.lock());
             keel_image::save(&store, &args.images, out, &options)?;

@@ -28,9 +28,27 @@ pub fn df(global: &GlobalArgs, args: DfArgs) -> CliResult {
     let images_size: u64 = layers.values().sum();
     let rows = [
         // No container uses an image yet: everything is reclaimable.
-        UsageRow { kind: "Images", total: meta.images.len() as u64, active: 0, size: images_size, reclaimable: images_size },
-        UsageRow { kind: "Containers", total: 0, active: 0, size: 0, reclaimable: 0 },
-        UsageRow { kind: "Local Volumes", total: 0, active: 0, size: 0, reclaimable: 0 },
+        UsageRow {
+            kind: "Images",
+            total: meta.images.len() as u64,
+            active: 0,
+            size: images_size,
+            reclaimable: images_size,
+        },
+        UsageRow {
+            kind: "Containers",
+            total: 0,
+            active: 0,
+            size: 0,
+            reclaimable: 0,
+        },
+        UsageRow {
+            kind: "Local Volumes",
+            total: 0,
+            active: 0,
+            size: 0,
+            reclaimable: 0,
+        },
         UsageRow {
             kind: "Build Cache",
             total: usage.cache_records.count,
@@ -115,16 +133,23 @@ pub fn check(global: &GlobalArgs, args: CheckArgs) -> CliResult {
         out.push_str(&format!("removed image {id}\n"));
     }
     for tag in &repaired.removed_tags {
-        let name = ImageRef::parse_normalized(tag).map_or_else(|_| tag.clone(), |r| r.familiar_string());
+        let name =
+            ImageRef::parse_normalized(tag).map_or_else(|_| tag.clone(), |r| r.familiar_string());
         out.push_str(&format!("removed tag {name}\n"));
     }
     if let Some(moved) = &repaired.meta_moved_to {
-        out.push_str(&format!("moved unreadable image records to {}\n", moved.display()));
+        out.push_str(&format!(
+            "moved unreadable image records to {}\n",
+            moved.display()
+        ));
     }
     ui::stdout::write(&out)?;
     let after = store.check()?;
     if after.is_clean() {
-        ui::report::note(&format!("repaired {} problem(s); the store is consistent", repaired.repaired.len()));
+        ui::report::note(&format!(
+            "repaired {} problem(s); the store is consistent",
+            repaired.repaired.len()
+        ));
         Ok(0)
     } else {
         for problem in &after.problems {

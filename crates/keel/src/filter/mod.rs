@@ -25,7 +25,10 @@ impl Filters {
             if !allowed.contains(&key.as_str()) {
                 bail!("invalid filter '{key}'");
             }
-            entries.entry(key).or_default().push(value.trim().to_owned());
+            entries
+                .entry(key)
+                .or_default()
+                .push(value.trim().to_owned());
         }
         Ok(Filters { entries })
     }
@@ -76,22 +79,31 @@ mod tests {
 
     #[test]
     fn parses_and_validates_keys() {
-        let f = Filters::parse(&args(&["dangling=true", "label=a=b", "label=c"]), &["dangling", "label"])
-            .unwrap();
+        let f = Filters::parse(
+            &args(&["dangling=true", "label=a=b", "label=c"]),
+            &["dangling", "label"],
+        )
+        .unwrap();
         assert_eq!(f.bool_value("dangling").unwrap(), Some(true));
         assert_eq!(f.values("label"), ["a=b", "c"]);
         let err = Filters::parse(&args(&["nope=1"]), &["dangling"]).unwrap_err();
         assert_eq!(err.to_string(), "invalid filter 'nope'");
         let err = Filters::parse(&args(&["dangling"]), &["dangling"]).unwrap_err();
-        assert_eq!(err.to_string(), "bad format of filter (expected name=value)");
+        assert_eq!(
+            err.to_string(),
+            "bad format of filter (expected name=value)"
+        );
         let f = Filters::parse(&args(&["dangling=maybe"]), &["dangling"]).unwrap();
         assert!(f.bool_value("dangling").is_err());
     }
 
     #[test]
     fn labels() {
-        let labels: BTreeMap<String, String> =
-            [("a".to_owned(), "b".to_owned()), ("c".to_owned(), String::new())].into();
+        let labels: BTreeMap<String, String> = [
+            ("a".to_owned(), "b".to_owned()),
+            ("c".to_owned(), String::new()),
+        ]
+        .into();
         let f = Filters::parse(&args(&["label=a=b", "label=c"]), &["label"]).unwrap();
         assert!(f.match_labels(&labels));
         let f = Filters::parse(&args(&["label=a=x"]), &["label"]).unwrap();

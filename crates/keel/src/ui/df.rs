@@ -27,19 +27,18 @@ pub fn render(rows: &[UsageRow], format: Option<&str>) -> Result<String, Templat
         "Type": "TYPE", "TotalCount": "TOTAL", "Active": "ACTIVE", "Size": "SIZE",
         "Reclaimable": "RECLAIMABLE",
     });
-    format.render(&data, &headers, &Options::context("*formatter.diskUsageImagesContext"))
+    format.render(
+        &data,
+        &headers,
+        &Options::context("*formatter.diskUsageImagesContext"),
+    )
 }
 
 /// docker prints the reclaimable share as a whole percentage, and none when the size is 0.
 fn row_value(row: &UsageRow) -> Value {
-    let reclaimable = if row.size > 0 {
-        format!(
-            "{} ({}%)",
-            human_size(row.reclaimable as f64),
-            row.reclaimable * 100 / row.size
-        )
-    } else {
-        human_size(row.reclaimable as f64)
+    let reclaimable = match (row.reclaimable * 100).checked_div(row.size) {
+        Some(percent) => format!("{} ({percent}%)", human_size(row.reclaimable as f64)),
+        None => human_size(row.reclaimable as f64),
     };
     json!({
         "Type": row.kind,
@@ -57,10 +56,34 @@ mod tests {
     #[test]
     fn summary_table() {
         let rows = [
-            UsageRow { kind: "Images", total: 2, active: 0, size: 4_261_550, reclaimable: 4_261_550 },
-            UsageRow { kind: "Containers", total: 0, active: 0, size: 0, reclaimable: 0 },
-            UsageRow { kind: "Local Volumes", total: 0, active: 0, size: 0, reclaimable: 0 },
-            UsageRow { kind: "Build Cache", total: 0, active: 0, size: 0, reclaimable: 0 },
+            UsageRow {
+                kind: "Images",
+                total: 2,
+                active: 0,
+                size: 4_261_550,
+                reclaimable: 4_261_550,
+            },
+            UsageRow {
+                kind: "Containers",
+                total: 0,
+                active: 0,
+                size: 0,
+                reclaimable: 0,
+            },
+            UsageRow {
+                kind: "Local Volumes",
+                total: 0,
+                active: 0,
+                size: 0,
+                reclaimable: 0,
+            },
+            UsageRow {
+                kind: "Build Cache",
+                total: 0,
+                active: 0,
+                size: 0,
+                reclaimable: 0,
+            },
         ];
         let out = render(&rows, None).unwrap();
         assert_eq!(

@@ -30,7 +30,11 @@ pub struct HistoryView {
 const DEFAULT_TABLE: &str =
     "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}";
 
-pub fn render(rows: &[HistoryRow], view: &HistoryView, now: Timestamp) -> Result<String, TemplateError> {
+pub fn render(
+    rows: &[HistoryRow],
+    view: &HistoryView,
+    now: Timestamp,
+) -> Result<String, TemplateError> {
     let text = match view.format.as_deref() {
         None | Some("table") if view.quiet => "{{.ID}}",
         None | Some("table") => DEFAULT_TABLE,
@@ -38,7 +42,11 @@ pub fn render(rows: &[HistoryRow], view: &HistoryView, now: Timestamp) -> Result
     };
     let format = Format::parse(text)?;
     let data: Vec<Value> = rows.iter().map(|r| row_value(r, view, now)).collect();
-    format.render(&data, &headers(), &Options::context("*formatter.historyContext"))
+    format.render(
+        &data,
+        &headers(),
+        &Options::context("*formatter.historyContext"),
+    )
 }
 
 fn row_value(row: &HistoryRow, view: &HistoryView, now: Timestamp) -> Value {
@@ -81,7 +89,8 @@ mod tests {
             HistoryRow {
                 id: format!("sha256:{}", "a".repeat(64)),
                 created: Timestamp::from_unix(1_700_000_000 - 7200),
-                created_by: "CMD [\"httpd\" \"-f\" \"-p\" \"8080\" \"-h\" \"/www\" \"-v\" \"-v\"]".into(),
+                created_by: "CMD [\"httpd\" \"-f\" \"-p\" \"8080\" \"-h\" \"/www\" \"-v\" \"-v\"]"
+                    .into(),
                 size: 0,
                 comment: "buildkit.dockerfile.v0".into(),
             },
@@ -96,7 +105,12 @@ mod tests {
     }
 
     fn view() -> HistoryView {
-        HistoryView { human: true, no_trunc: false, quiet: false, format: None }
+        HistoryView {
+            human: true,
+            no_trunc: false,
+            quiet: false,
+            format: None,
+        }
     }
 
     #[test]

@@ -32,7 +32,8 @@ pub struct ImagesView {
 }
 
 /// docker's defaults (`cli/command/formatter/image.go`).
-const DEFAULT_TABLE: &str = "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
+const DEFAULT_TABLE: &str =
+    "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
 const DIGEST_TABLE: &str =
     "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
 const QUIET: &str = "{{.ID}}";
@@ -48,10 +49,21 @@ fn template_text(view: &ImagesView) -> String {
     }
 }
 
-pub fn render(rows: &[ImageRow], view: &ImagesView, now: Timestamp) -> Result<String, TemplateError> {
+pub fn render(
+    rows: &[ImageRow],
+    view: &ImagesView,
+    now: Timestamp,
+) -> Result<String, TemplateError> {
     let format = Format::parse(&template_text(view))?;
-    let data: Vec<Value> = rows.iter().map(|r| row_value(r, view.no_trunc, now)).collect();
-    format.render(&data, &headers(), &Options::context("*formatter.imageContext"))
+    let data: Vec<Value> = rows
+        .iter()
+        .map(|r| row_value(r, view.no_trunc, now))
+        .collect();
+    format.render(
+        &data,
+        &headers(),
+        &Options::context("*formatter.imageContext"),
+    )
 }
 
 fn row_value(row: &ImageRow, no_trunc: bool, now: Timestamp) -> Value {
@@ -104,14 +116,25 @@ mod tests {
     }
 
     fn view() -> ImagesView {
-        ImagesView { quiet: false, digests: false, no_trunc: false, format: None }
+        ImagesView {
+            quiet: false,
+            digests: false,
+            no_trunc: false,
+            format: None,
+        }
     }
 
     #[test]
     fn default_table_is_docker_layout() {
         let now = Timestamp::from_unix(1_700_000_000);
         let rows = [
-            row("busybox", "latest", 'a', 1_700_000_000 - 2 * 7 * 86_400, 4_261_550),
+            row(
+                "busybox",
+                "latest",
+                'a',
+                1_700_000_000 - 2 * 7 * 86_400,
+                4_261_550,
+            ),
             row("<none>", "<none>", 'b', 1_700_000_000 - 3600, 0),
         ];
         let out = render(&rows, &view(), now).unwrap();
@@ -129,7 +152,10 @@ mod tests {
         v.quiet = true;
         assert_eq!(render(&rows, &v, now).unwrap(), "aaaaaaaaaaaa\n");
         v.no_trunc = true;
-        assert_eq!(render(&rows, &v, now).unwrap(), format!("sha256:{}\n", "a".repeat(64)));
+        assert_eq!(
+            render(&rows, &v, now).unwrap(),
+            format!("sha256:{}\n", "a".repeat(64))
+        );
         v.format = Some("{{.Repository}}:{{.Tag}}".into());
         assert_eq!(render(&rows, &v, now).unwrap(), "busybox:latest\n");
     }
@@ -143,7 +169,10 @@ mod tests {
         let out = render(&rows, &v, now).unwrap();
         let parsed: Value = serde_json::from_str(out.trim()).unwrap();
         assert_eq!(parsed["Digest"], "<none>");
-        assert!(out.contains("\\u003cnone\\u003e"), "root JSON escapes <> as docker: {out}");
+        assert!(
+            out.contains("\\u003cnone\\u003e"),
+            "root JSON escapes <> as docker: {out}"
+        );
         assert_eq!(parsed["Size"], "1kB");
         assert_eq!(parsed["CreatedAt"], "2023-11-14 22:13:20 +0000 UTC");
     }

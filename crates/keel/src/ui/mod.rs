@@ -2,11 +2,11 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod call;
+pub mod check;
+pub mod df;
 pub mod history;
 pub mod images;
 pub mod prompt;
-pub mod check;
-pub mod df;
 pub mod report;
 pub mod snippet;
 pub mod stdout;

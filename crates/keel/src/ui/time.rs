@@ -7,8 +7,8 @@
 // The image commands call these as they land; until then only the tests do.
 #![allow(dead_code)]
 
-use std::fmt;
 use keel_oci::time::civil_from_days;
+use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::ui::units::human_duration;

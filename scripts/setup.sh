@@ -10,8 +10,11 @@ cd "$(dirname "$0")/.."
 #   jq              JSON checks in scripts
 #   golang-github-opencontainers-image-spec-dev, python3-jsonschema, python3-rfc3987
 #                   the OCI JSON schemas and a validator, for crates/keel-oci/tests/schema.rs
+#   skopeo, umoci   interoperability tests of `keel save`/`keel load`
+#   xz-utils zstd bzip2 gzip  compressed inputs for the import tests
 PACKAGES=(busybox-static libseccomp-dev jq ca-certificates pkg-config
-  golang-github-opencontainers-image-spec-dev python3-jsonschema python3-rfc3987)
+  golang-github-opencontainers-image-spec-dev python3-jsonschema python3-rfc3987
+  skopeo umoci xz-utils zstd bzip2 gzip)
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 

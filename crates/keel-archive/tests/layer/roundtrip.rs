@@ -44,6 +44,13 @@ fn populate(root: &Path) -> bool {
     let deep = "d".repeat(60) + "/" + &"e".repeat(60);
     std::fs::create_dir_all(p(&deep)).unwrap();
     std::fs::write(p(&format!("{deep}/file")), b"deep").unwrap();
+    // Names are bytes, not UTF-8.
+    use std::os::unix::ffi::OsStrExt;
+    std::fs::write(
+        root.join(std::ffi::OsStr::from_bytes(b"usr/latin1-\xe9t\xe9")),
+        b"bytes",
+    )
+    .unwrap();
     let long = "l".repeat(150);
     std::fs::write(p(&long), b"long").unwrap();
     symlink("t".repeat(120), p("long-target")).unwrap();

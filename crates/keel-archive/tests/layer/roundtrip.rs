@@ -44,6 +44,13 @@ fn populate(root: &Path) -> bool {
     let deep = "d".repeat(60) + "/" + &"e".repeat(60);
     std::fs::create_dir_all(p(&deep)).unwrap();
     std::fs::write(p(&format!("{deep}/file")), b"deep").unwrap();
+    // Names are bytes, not UTF-8.
+    use std::os::unix::ffi::OsStrExt;
+    std::fs::write(
+        root.join(std::ffi::OsStr::from_bytes(b"usr/latin1-\xe9t\xe9")),
+        b"bytes",
+    )
+    .unwrap();
     let long = "l".repeat(150);
     std::fs::write(p(&long), b"long").unwrap();
     symlink("t".repeat(120), p("long-target")).unwrap();
@@ -303,4 +310,52 @@ fn applying_over_existing_entries_replaces_them_like_docker() {
     let meta = std::fs::symlink_metadata(root.join("was-link")).unwrap();
     assert!(meta.is_file());
     assert!(!root.join("d/was-link").exists());
+}
+
+#[test]
+fn gnu_tar_reads_the_same_names_and_link_targets() {
+    let tar_bin = Path::new("/usr/bin/tar");
+    if !tar_bin.exists() {
+        eprintln!("skipped: /usr/bin/tar is missing");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    populate(&src);
+    let layer = tmp.path().join("layer.tar");
+    let file = std::fs::File::create(&layer).unwrap();
+    write_layer(&src, file, &WriteOptions::default()).unwrap();
+    let out = Command::new(tar_bin)
+        .arg("-tf")
+        .arg(&layer)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listed: Vec<&[u8]> = out
+        .stdout
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
+    let bytes = std::fs::read(&layer).unwrap();
+    let ours: Vec<Vec<u8>> = {
+        let mut archive = tar::Archive::new(&bytes[..]);
+        archive
+            .entries()
+            .unwrap()
+            .map(|e| e.unwrap().path_bytes().into_owned())
+            .collect()
+    };
+    assert_eq!(listed.len(), ours.len());
+    for (theirs, ours) in listed.iter().zip(&ours) {
+        // GNU tar escapes non-printable bytes; compare the printable names only.
+        if ours.iter().all(|b| b.is_ascii_graphic()) {
+            assert_eq!(*theirs, &ours[..]);
+        }
+    }
+    assert!(listed.iter().any(|l| *l == "l".repeat(150).as_bytes()));
 }

@@ -278,16 +278,7 @@ fn docker_images(store: &Store, lease: &Lease, contents: &Contents) -> Result<Ve
         let config_bytes = store.read_blob(&config_info.digest)?;
         let config = ImageConfig::from_slice(&config_bytes)?;
         let what = format!("image {}", config_info.digest);
-        if config.rootfs.diff_ids.len() != entry.layers.len() {
-            return Err(invalid(
-                &what,
-                &format!(
-                    "manifest.json lists {} layers but the config has {} diffIDs",
-                    entry.layers.len(),
-                    config.rootfs.diff_ids.len()
-                ),
-            ));
-        }
+        check_layer_count(&what, "manifest.json", entry.layers.len(), &config)?;
         let mut layers = Vec::new();
         let mut descriptors = Vec::new();
         for (i, path) in entry.layers.iter().enumerate() {
@@ -345,16 +336,7 @@ fn oci_images(
         let config_info = resolve_digest(contents, &manifest.config.digest)?;
         let config = ImageConfig::from_slice(&store.read_blob(&config_info.digest)?)?;
         let what = format!("image {}", config_info.digest);
-        if config.rootfs.diff_ids.len() != manifest.layers.len() {
-            return Err(invalid(
-                &what,
-                &format!(
-                    "the manifest lists {} layers but the config has {} diffIDs",
-                    manifest.layers.len(),
-                    config.rootfs.diff_ids.len()
-                ),
-            ));
-        }
+        check_layer_count(&what, "the manifest", manifest.layers.len(), &config)?;
         let mut layers = Vec::new();
         for (i, d) in manifest.layers.iter().enumerate() {
             let blob = resolve_digest(contents, &d.digest)?;
@@ -444,6 +426,18 @@ fn platform_manifest(
         }
     }
     Ok(None)
+}
+
+/// The manifest and the config must agree on how many layers the image has.
+fn check_layer_count(what: &str, source: &str, listed: usize, config: &ImageConfig) -> Result<()> {
+    let diff_ids = config.rootfs.diff_ids.len();
+    if listed == diff_ids {
+        return Ok(());
+    }
+    Err(invalid(
+        what,
+        &format!("{source} lists {listed} layers but the config has {diff_ids} diffIDs"),
+    ))
 }
 
 /// Decompress, check and hash one layer blob; it must be the config's `index`th diffID.

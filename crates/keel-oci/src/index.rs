@@ -70,22 +70,12 @@ impl ImageIndex {
         const WHAT: &str = "image index";
         let i: ImageIndex =
             serde_json::from_slice(bytes).map_err(|source| Error::Json { what: WHAT, source })?;
-        if i.schema_version != SCHEMA_VERSION {
-            return Err(Error::SchemaVersion {
-                what: WHAT,
-                found: i.schema_version,
-            });
-        }
-        if let Some(mt) = i
-            .media_type
-            .as_deref()
-            .filter(|mt| !media_type::is_index(mt))
-        {
-            return Err(Error::UnexpectedMediaType {
-                what: WHAT,
-                media_type: mt.to_owned(),
-            });
-        }
+        crate::manifest::check_header(
+            WHAT,
+            i.schema_version,
+            i.media_type.as_deref(),
+            media_type::is_index,
+        )?;
         Ok(i)
     }
 

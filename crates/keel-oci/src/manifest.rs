@@ -81,22 +81,12 @@ impl ImageManifest {
         const WHAT: &str = "image manifest";
         let m: ImageManifest =
             serde_json::from_slice(bytes).map_err(|source| Error::Json { what: WHAT, source })?;
-        if m.schema_version != SCHEMA_VERSION {
-            return Err(Error::SchemaVersion {
-                what: WHAT,
-                found: m.schema_version,
-            });
-        }
-        if let Some(mt) = m
-            .media_type
-            .as_deref()
-            .filter(|mt| !media_type::is_manifest(mt))
-        {
-            return Err(Error::UnexpectedMediaType {
-                what: WHAT,
-                media_type: mt.to_owned(),
-            });
-        }
+        check_header(
+            WHAT,
+            m.schema_version,
+            m.media_type.as_deref(),
+            media_type::is_manifest,
+        )?;
         Ok(m)
     }
 
@@ -111,6 +101,29 @@ impl ImageManifest {
     pub fn is_docker(&self) -> bool {
         self.media_type.as_deref() == Some(media_type::DOCKER_MANIFEST)
     }
+}
+
+/// The checks every manifest and index read makes: `schemaVersion` 2 and, when `mediaType` is
+/// present, a media type of the right kind (an index passed off as a manifest is refused).
+pub(crate) fn check_header(
+    what: &'static str,
+    schema_version: u32,
+    found_media_type: Option<&str>,
+    is_kind: fn(&str) -> bool,
+) -> Result<(), Error> {
+    if schema_version != SCHEMA_VERSION {
+        return Err(Error::SchemaVersion {
+            what,
+            found: schema_version,
+        });
+    }
+    if let Some(mt) = found_media_type.filter(|mt| !is_kind(mt)) {
+        return Err(Error::UnexpectedMediaType {
+            what,
+            media_type: mt.to_owned(),
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]

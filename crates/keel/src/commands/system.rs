@@ -35,20 +35,8 @@ pub fn df(global: &GlobalArgs, args: DfArgs) -> CliResult {
             size: images_size,
             reclaimable: images_size,
         },
-        UsageRow {
-            kind: "Containers",
-            total: 0,
-            active: 0,
-            size: 0,
-            reclaimable: 0,
-        },
-        UsageRow {
-            kind: "Local Volumes",
-            total: 0,
-            active: 0,
-            size: 0,
-            reclaimable: 0,
-        },
+        UsageRow::empty("Containers"),
+        UsageRow::empty("Local Volumes"),
         UsageRow {
             kind: "Build Cache",
             total: usage.cache_records.count,

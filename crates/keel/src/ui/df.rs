@@ -14,6 +14,19 @@ pub struct UsageRow {
     pub reclaimable: u64,
 }
 
+impl UsageRow {
+    /// A kind with nothing in it (keel has no volumes; containers come later).
+    pub fn empty(kind: &'static str) -> UsageRow {
+        UsageRow {
+            kind,
+            total: 0,
+            active: 0,
+            size: 0,
+            reclaimable: 0,
+        }
+    }
+}
+
 const DEFAULT_TABLE: &str =
     "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}";
 
@@ -63,27 +76,9 @@ mod tests {
                 size: 4_261_550,
                 reclaimable: 4_261_550,
             },
-            UsageRow {
-                kind: "Containers",
-                total: 0,
-                active: 0,
-                size: 0,
-                reclaimable: 0,
-            },
-            UsageRow {
-                kind: "Local Volumes",
-                total: 0,
-                active: 0,
-                size: 0,
-                reclaimable: 0,
-            },
-            UsageRow {
-                kind: "Build Cache",
-                total: 0,
-                active: 0,
-                size: 0,
-                reclaimable: 0,
-            },
+            UsageRow::empty("Containers"),
+            UsageRow::empty("Local Volumes"),
+            UsageRow::empty("Build Cache"),
         ];
         let out = render(&rows, None).unwrap();
         assert_eq!(

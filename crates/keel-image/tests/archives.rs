@@ -1,8 +1,8 @@
 //! Archives keel did not write: docker 20.10's legacy `docker save` layout and a multi-platform
 //! OCI layout, built here byte by byte as those tools lay them out.
+// Test helpers: a failure here is a broken fixture.
+#![allow(clippy::unwrap_used)]
 
-
-#![allow(clippy::unwrap_used)] // test helpers: a failure here is a broken fixture
 use std::io::Write;
 
 use keel_image::{load, LoadOptions};

@@ -80,6 +80,7 @@ impl fmt::Display for Problem {
                     StaleKind::Tmp => "temporary file",
                     StaleKind::Lease => "lease",
                     StaleKind::PartialSnapshot => "partial snapshot",
+                    StaleKind::Work => "build or container work directory",
                 };
                 write!(
                     f,

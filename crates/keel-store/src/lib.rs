@@ -27,6 +27,7 @@
 //!   cache/<key-hex>.json      build cache records (opaque value + the digests they need)
 //!   containers/<id>/          reserved for containers; roots.json pins blobs and snapshots
 //!   tmp/                      scratch for atomic writes and per-snapshot locks
+//!   work/<id>/ + <id>.lock    build and container working dirs (overlay uppers), live while locked
 //! ```
 //!
 //! # Locks
@@ -67,6 +68,7 @@ mod mount;
 mod snapshot;
 mod stale;
 mod store;
+mod workspace;
 
 pub use cache::CacheRecord;
 pub use check::{CheckReport, Problem, RepairReport};
@@ -80,3 +82,4 @@ pub use mount::{Mount, UpperDir};
 pub use snapshot::SnapshotInfo;
 pub use stale::{StaleFile, StaleKind};
 pub use store::{default_root, Store, LAYOUT_VERSION};
+pub use workspace::Workspace;

@@ -27,6 +27,8 @@ pub enum StaleKind {
     Lease,
     /// A snapshot directory that was being created or deleted when its process died.
     PartialSnapshot,
+    /// A build's or container's working directory whose owner is gone.
+    Work,
 }
 
 /// One leftover file or directory.
@@ -64,6 +66,29 @@ pub(crate) fn find_stale(store: &Store, guard: &LockGuard) -> Result<Vec<StaleFi
         if !name.ends_with(".json") || unlocked(&path)? {
             found.push(StaleFile {
                 kind: StaleKind::Lease,
+                path,
+            });
+        }
+    }
+    for name in list_dir(&store.work_dir())? {
+        let path = store.work_dir().join(&name);
+        let stale = match name.strip_suffix(".lock") {
+            Some(id) => {
+                let stale = unlocked(&path)?;
+                if stale {
+                    found.push(StaleFile {
+                        kind: StaleKind::Work,
+                        path: store.work_dir().join(id),
+                    });
+                }
+                stale
+            }
+            // A directory is live while its `<id>.lock` is held; without one it is an orphan.
+            None => !store.work_dir().join(format!("{name}.lock")).exists(),
+        };
+        if stale {
+            found.push(StaleFile {
+                kind: StaleKind::Work,
                 path,
             });
         }

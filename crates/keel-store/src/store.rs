@@ -44,6 +44,7 @@ pub fn default_root() -> Result<PathBuf> {
 const DIRS: &[&str] = &[
     "blobs/sha256",
     "ingest",
+    "work",
     "meta",
     "leases",
     "snapshots",
@@ -139,6 +140,9 @@ impl Store {
     }
     pub(crate) fn containers_dir(&self) -> PathBuf {
         self.root.join("containers")
+    }
+    pub(crate) fn work_dir(&self) -> PathBuf {
+        self.root.join("work")
     }
     pub(crate) fn tmp_dir(&self) -> PathBuf {
         self.root.join("tmp")

@@ -96,3 +96,24 @@ fn a_dropped_lease_removes_its_file_and_clones_share_it() {
     drop(clone);
     assert!(entries(&store.root().join("leases")).is_empty());
 }
+
+#[test]
+fn live_workspaces_survive_cleanup_and_orphans_do_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let ws = store.workspace("build").unwrap();
+    std::fs::write(ws.subdir("upper").unwrap().join("f"), b"x").unwrap();
+    // An orphan: a work directory whose owner died (no lock file held).
+    let orphan = dir.path().join("work/build-dead");
+    std::fs::create_dir_all(orphan.join("upper")).unwrap();
+
+    let other = Store::open(dir.path()).unwrap();
+    assert!(ws.path().join("upper/f").exists(), "a live workspace is kept");
+    assert!(!orphan.exists(), "an orphan is removed on open");
+    drop(other);
+
+    let path = ws.path().to_path_buf();
+    drop(ws);
+    assert!(!path.exists(), "dropping a workspace removes it");
+    assert!(store.check().unwrap().is_clean());
+}

@@ -203,7 +203,7 @@ fn expose_ports(spec: &str) -> std::result::Result<Vec<String>, String> {
 
 /// WORKDIR: an absolute path replaces, a relative one is joined to the current directory;
 /// the result is cleaned (`/a/../b` → `/b`), as BuildKit's `system.NormalizeWorkdir`.
-pub(crate) fn join_workdir(current: &str, dir: &str) -> String {
+pub fn join_workdir(current: &str, dir: &str) -> String {
     let joined = if dir.starts_with('/') {
         dir.to_owned()
     } else {

@@ -20,7 +20,9 @@ mod name;
 mod remove;
 mod save;
 
-pub use change::{apply_change, apply_changes, apply_instruction, ApplyState, CHANGE_INSTRUCTIONS};
+pub use change::{
+    apply_change, apply_changes, apply_instruction, join_workdir, ApplyState, CHANGE_INSTRUCTIONS,
+};
 pub use commit::{commit_image, layer_record, NewImage};
 pub use error::{Error, Result};
 pub use import::{import, ImportOptions};

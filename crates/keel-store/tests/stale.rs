@@ -108,7 +108,10 @@ fn live_workspaces_survive_cleanup_and_orphans_do_not() {
     std::fs::create_dir_all(orphan.join("upper")).unwrap();
 
     let other = Store::open(dir.path()).unwrap();
-    assert!(ws.path().join("upper/f").exists(), "a live workspace is kept");
+    assert!(
+        ws.path().join("upper/f").exists(),
+        "a live workspace is kept"
+    );
     assert!(!orphan.exists(), "an orphan is removed on open");
     drop(other);
 

@@ -1,0 +1,93 @@
+//! `build`: a Dockerfile and a context to an image in the store. Stages run in dependency order
+//! (the target's reachable stages only); each stage is a [`crate::stage::StageBuilder`]; the
+//! target's result is committed as an image (config + manifest + record) and returned.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use keel_dockerfile::dockerfile::{resolve, Dockerfile, ResolveOptions};
+use keel_image::{commit_image, NewImage};
+use keel_store::{ImageRecord, Store};
+
+use crate::error::Result;
+use crate::layer::LayerOptions;
+use crate::ports::{Executor, ImageSource, Network};
+use crate::reporter::Reporter;
+use crate::stage::{StageBuilder, StageResult};
+
+/// Everything a build needs to know.
+pub struct BuildOptions {
+    pub dockerfile: Dockerfile,
+    /// The Dockerfile's path as the user named it (for messages and the cache's memory of the
+    /// last build of each step).
+    pub dockerfile_name: String,
+    /// The context directory (read in place, never copied).
+    pub context: PathBuf,
+    pub resolve: ResolveOptions,
+    /// `--label`: added to the final image's config.
+    pub labels: BTreeMap<String, String>,
+    /// `--no-cache`: build every step; results still go into the cache.
+    pub no_cache: bool,
+    /// The default network of RUN steps (`--network`).
+    pub network: Network,
+    /// `SOURCE_DATE_EPOCH`: history and config times, and file times in new layers, clamped.
+    pub source_date_epoch: Option<i64>,
+    pub layer: LayerOptions,
+}
+
+/// The engine's view of the outside world.
+pub struct Ports<'a> {
+    pub executor: &'a dyn Executor,
+    pub images: &'a dyn ImageSource,
+}
+
+/// Build the target stage and commit it as an image (untagged: the caller tags it).
+pub fn build(
+    store: &Store,
+    options: &BuildOptions,
+    ports: &Ports<'_>,
+    reporter: &dyn Reporter,
+) -> Result<ImageRecord> {
+    let resolved = resolve(&options.dockerfile, &options.resolve)?;
+    let lease = store.lease("build")?;
+    let workspace = store.workspace("build")?;
+    let created = match options.source_date_epoch {
+        Some(secs) => keel_oci::time::format_rfc3339(secs, 0),
+        None => keel_oci::time::now_rfc3339(),
+    };
+    let multi_stage = resolved.order.len() > 1 || options.dockerfile.stages.len() > 1;
+    let mut results: BTreeMap<usize, StageResult> = BTreeMap::new();
+    let mut next_id = 1;
+    for &index in &resolved.order {
+        let builder = StageBuilder {
+            store,
+            lease: &lease,
+            workspace: &workspace,
+            options,
+            resolved: &resolved,
+            ports,
+            reporter,
+            created: &created,
+            results: &results,
+            show_stage_name: multi_stage,
+        };
+        let result = builder.run(index, &mut next_id)?;
+        results.insert(index, result);
+    }
+    let mut target = results
+        .remove(&resolved.target)
+        .expect("the target is the last stage of the build order");
+    for (k, v) in &options.labels {
+        target.config.config.labels.insert(k.clone(), v.clone());
+    }
+    let record = commit_image(
+        store,
+        &lease,
+        &NewImage {
+            config: target.config,
+            layers: target.layers,
+        },
+    )?;
+    lease.release()?;
+    Ok(record)
+}

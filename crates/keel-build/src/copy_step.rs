@@ -1,0 +1,489 @@
+//! COPY and ADD: files from the context, another stage or an image into a new layer.
+//!
+//! Docker's rules: a relative destination is under WORKDIR; a destination ending in `/` (or
+//! an existing directory) receives sources by their base names; a directory source copies its
+//! contents; several sources (or a glob) need a directory destination. Files from the context
+//! are owned by root unless `--chown`; files from a stage or image keep their owners unless
+//! `--chown`. `--chmod` sets the mode of what is copied. ADD extracts a local tar archive
+//! (plain, gzip, bzip2, xz, zstd) into the destination instead of copying it.
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::Path;
+
+use keel_archive::{apply_layer, decompress, ApplyOptions, Compression};
+use keel_dockerfile::instruction::{Command, Instruction};
+use keel_image::join_workdir;
+use keel_oci::{Digest, Platform};
+
+use crate::context_select::{select_context, Selected};
+use crate::error::{Error, Result};
+use crate::layer::{commit_upper, ensure_snapshots};
+use crate::run_step::make_dirs;
+use crate::stage::{Prepared, StageBuilder, StageState};
+use crate::view::MergedView;
+
+/// What a COPY/ADD reads from.
+enum From {
+    Context,
+    /// A stage's or image's layers (diff IDs, bottom first) and the identity for the key.
+    Layers {
+        layers: Vec<keel_store::LayerRecord>,
+        identity: Digest,
+    },
+}
+
+pub fn prepare_copy<'p>(
+    builder: &StageBuilder<'_>,
+    state: &StageState,
+    command: &'p Command,
+    platform: &Platform,
+) -> Result<Prepared<'p>> {
+    let (paths, from_name, chown, chmod, excludes, is_add, parents) = match &command.instruction {
+        Instruction::Copy(c) => (
+            &c.paths,
+            c.from.clone(),
+            c.chown.clone(),
+            c.chmod.clone(),
+            c.exclude.clone(),
+            false,
+            c.parents,
+        ),
+        Instruction::Add(a) => (
+            &a.paths,
+            None,
+            a.chown.clone(),
+            a.chmod.clone(),
+            a.exclude.clone(),
+            true,
+            false,
+        ),
+        _ => unreachable!("called for COPY and ADD"),
+    };
+    let span = command.span;
+    let fail = move |message: String| Error::Dockerfile {
+        message,
+        span: Some(span),
+    };
+    for source in &paths.sources {
+        if is_add && (source.contains("://") || source.starts_with("git@")) {
+            return Err(fail(format!(
+                "ADD {source}: remote sources (URLs, git) arrive with a later keel release; download the file into the context and ADD or COPY it"
+            )));
+        }
+    }
+    let from = match &from_name {
+        None => From::Context,
+        Some(name) => resolve_from(builder, name, platform).map_err(fail)?,
+    };
+    let dest = join_workdir(&state.config.config.working_dir, &paths.dest);
+    let dest_is_dir = paths.dest.ends_with('/') || paths.dest == "." || paths.dest.ends_with("/.");
+    let mode = match &chmod {
+        Some(m) => Some(u32::from_str_radix(m, 8).map_err(|_| {
+            fail(format!(
+                "invalid --chmod={m}: only octal modes are supported"
+            ))
+        })?),
+        None => None,
+    };
+
+    // What the step reads, and the digest of exactly that for the key.
+    let (selection, content, files) = match &from {
+        From::Context => {
+            let sel = select_context(&builder.options.context, &paths.sources, &excludes, parents)
+                .map_err(|e| fail(e.to_string()))?;
+            let (digest, files) = sel.digest()?;
+            (Some(sel), Some(digest), files)
+        }
+        From::Layers { .. } => (None, None, BTreeMap::new()),
+    };
+    let inline: Vec<(String, String)> = paths
+        .contents
+        .iter()
+        .map(|c| (c.path.clone(), c.data.clone()))
+        .collect();
+    let inline_digest = if inline.is_empty() {
+        None
+    } else {
+        Some(Digest::sha256_of(format!("{inline:?}").as_bytes()))
+    };
+    let content = match (content, inline_digest) {
+        (Some(a), Some(b)) => Some(Digest::sha256_of(format!("{a}{b}").as_bytes())),
+        (a, b) => a.or(b),
+    };
+    let from_identity = match &from {
+        From::Layers { identity, .. } => Some(identity.clone()),
+        From::Context => None,
+    };
+    let keyword = if is_add { "ADD" } else { "COPY" };
+    let mut flags = String::new();
+    if let Some(c) = &chown {
+        flags.push_str(&format!("--chown={c} "));
+    }
+    if let Some(c) = &chmod {
+        flags.push_str(&format!("--chmod={c} "));
+    }
+    let mut shown_sources: Vec<String> = paths.sources.clone();
+    shown_sources.extend(paths.contents.iter().map(|c| c.path.clone()));
+    let created_by = format!(
+        "{keyword} {flags}{} {} # buildkit",
+        shown_sources.join(" "),
+        paths.dest
+    );
+    let def = builder.step_def(
+        state,
+        created_by.clone(),
+        &[],
+        None,
+        platform,
+        from_identity,
+    );
+    let sources = paths.sources.clone();
+    let several = paths.sources.len() + paths.contents.len() > 1
+        || paths.sources.iter().any(|s| s.contains(['*', '?', '[']));
+    Ok(Prepared {
+        def,
+        content,
+        files,
+        created_by,
+        execute: Box::new(move |builder, state, id| {
+            builder.ready_snapshots(state)?;
+            let diff_ids: Vec<_> = state.layers.iter().map(|l| l.diff_id.clone()).collect();
+            let lowers = builder.store.lowerdirs(&diff_ids)?;
+            let view = MergedView { lowers: &lowers };
+            let dest_exists_as_dir = view
+                .lookup(&dest)
+                .and_then(|p| std::fs::metadata(p).ok())
+                .is_some_and(|m| m.is_dir());
+            let owner = match &chown {
+                Some(spec) => Some(resolve_owner(&view, spec).map_err(fail)?),
+                None => None,
+            };
+            let upper = builder.workspace.subdir(&format!("upper-{id}"))?;
+            let into_dir = dest_is_dir || dest_exists_as_dir || several;
+            if several && !(dest_is_dir || dest_exists_as_dir) {
+                return Err(fail("When using COPY with more than one source file, the destination must be a directory and end with a /".to_owned()));
+            }
+            let copier = Copier {
+                owner,
+                mode,
+                keep_owner: false,
+            };
+            match (&from, &selection) {
+                (From::Context, Some(sel)) => {
+                    for item in &sel.items {
+                        let target = target_path(&dest, into_dir, item);
+                        let target_parent = parent_of(&target);
+                        make_dirs(&upper, &target_parent, &view)?;
+                        let host_target = upper.join(target.trim_start_matches('/'));
+                        if is_add && item.is_file && is_archive(&item.path)? {
+                            make_dirs(&upper, &dest, &view)?;
+                            extract(&item.path, &upper.join(dest.trim_start_matches('/')))?;
+                            continue;
+                        }
+                        copier.copy(&item.path, &host_target)?;
+                    }
+                }
+                (From::Layers { layers, .. }, _) => {
+                    ensure_snapshots(builder.store, builder.lease, layers)?;
+                    let ids: Vec<_> = layers.iter().map(|l| l.diff_id.clone()).collect();
+                    let source_lowers = builder.store.lowerdirs(&ids)?;
+                    let source_view = MergedView {
+                        lowers: &source_lowers,
+                    };
+                    let copier = Copier {
+                        keep_owner: true,
+                        ..copier
+                    };
+                    for source in &sources {
+                        let abs = join_workdir("/", source);
+                        let found = source_view.lookup(&abs).ok_or_else(|| {
+                            fail(format!("failed to compute cache key: \"{abs}\" not found"))
+                        })?;
+                        let item = Selected {
+                            rel: base_name(&abs),
+                            path: found.clone(),
+                            is_file: !found.is_dir(),
+                            is_dir_root: found.is_dir(),
+                        };
+                        let target = target_path(&dest, into_dir, &item);
+                        make_dirs(&upper, &parent_of(&target), &view)?;
+                        copier.copy_merged(
+                            &source_view,
+                            &abs,
+                            &found,
+                            &upper.join(target.trim_start_matches('/')),
+                        )?;
+                    }
+                }
+                (From::Context, None) => {}
+            }
+            for (name, data) in &inline {
+                let target = if into_dir {
+                    format!("{}/{name}", dest.trim_end_matches('/'))
+                } else {
+                    dest.clone()
+                };
+                make_dirs(&upper, &parent_of(&target), &view)?;
+                let host = upper.join(target.trim_start_matches('/'));
+                fs_err::write(&host, data)
+                    .map_err(|e| Error::io(format!("writing {target}"), e))?;
+                copier.finish(&host, 0o644)?;
+            }
+            let layer = commit_upper(builder.lease, &upper, false, &builder.layer_options())?;
+            Ok(Some(layer))
+        }),
+        finish: Box::new(|_| {}),
+    })
+}
+
+/// Where a selected item lands.
+fn target_path(dest: &str, into_dir: bool, item: &Selected) -> String {
+    if item.is_dir_root {
+        // A directory source: its contents go into dest.
+        return dest.trim_end_matches('/').to_owned();
+    }
+    if into_dir {
+        format!("{}/{}", dest.trim_end_matches('/'), item.rel)
+    } else {
+        dest.to_owned()
+    }
+}
+
+fn parent_of(path: &str) -> String {
+    match path.trim_end_matches('/').rsplit_once('/') {
+        Some((p, _)) if !p.is_empty() => p.to_owned(),
+        _ => "/".to_owned(),
+    }
+}
+
+fn base_name(path: &str) -> String {
+    path.trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn resolve_from(
+    builder: &StageBuilder<'_>,
+    name: &str,
+    platform: &Platform,
+) -> std::result::Result<From, String> {
+    let stages = &builder.options.dockerfile.stages;
+    let by_name = stages
+        .iter()
+        .find(|s| s.name.as_deref() == Some(&name.to_ascii_lowercase()));
+    let by_index = name.parse::<usize>().ok().and_then(|i| stages.get(i));
+    if let Some(stage) = by_name.or(by_index) {
+        let result = builder
+            .results
+            .get(&stage.index)
+            .ok_or_else(|| format!("stage {name} is not built before it is used"))?;
+        return Ok(From::Layers {
+            layers: result.layers.clone(),
+            identity: result.key.clone(),
+        });
+    }
+    let image = builder.ports.images.resolve(name, platform)?;
+    Ok(From::Layers {
+        layers: image.layers,
+        identity: image.id,
+    })
+}
+
+/// `--chown=user[:group]` with names looked up in the destination's /etc/passwd and /etc/group.
+fn resolve_owner(view: &MergedView<'_>, spec: &str) -> std::result::Result<(u32, u32), String> {
+    let (user, group) = match spec.split_once(':') {
+        Some((u, g)) => (u, Some(g)),
+        None => (spec, None),
+    };
+    let lookup = |file: &str, name: &str, field: usize| -> Option<u32> {
+        let text = String::from_utf8(view.read(file)?).ok()?;
+        text.lines().find_map(|line| {
+            let cols: Vec<&str> = line.split(':').collect();
+            (cols.first() == Some(&name))
+                .then(|| cols.get(field)?.parse().ok())
+                .flatten()
+        })
+    };
+    let uid = match user.parse::<u32>() {
+        Ok(n) => n,
+        Err(_) => lookup("/etc/passwd", user, 2).ok_or_else(|| {
+            format!("unable to find user {user}: no matching entries in passwd file")
+        })?,
+    };
+    let gid = match group {
+        Some(g) => match g.parse::<u32>() {
+            Ok(n) => n,
+            Err(_) => lookup("/etc/group", g, 2).ok_or_else(|| {
+                format!("unable to find group {g}: no matching entries in group file")
+            })?,
+        },
+        // Docker: the user's primary group when only a user is given.
+        None => match user.parse::<u32>() {
+            Ok(n) => n,
+            Err(_) => lookup("/etc/passwd", user, 3).unwrap_or(uid),
+        },
+    };
+    Ok((uid, gid))
+}
+
+fn is_archive(path: &Path) -> Result<bool> {
+    let mut f = fs_err::File::open(path)
+        .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+    let mut head = [0u8; 512];
+    let n = std::io::Read::read(&mut f, &mut head)
+        .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+    let compression = Compression::detect(&head[..n]);
+    // A plain tar has "ustar" at offset 257.
+    Ok(compression != Compression::None || (n >= 262 && &head[257..262] == b"ustar"))
+}
+
+fn extract(archive: &Path, dest: &Path) -> Result<()> {
+    fs_err::create_dir_all(dest)
+        .map_err(|e| Error::io(format!("creating {}", dest.display()), e))?;
+    let file = fs_err::File::open(archive)
+        .map_err(|e| Error::io(format!("reading {}", archive.display()), e))?;
+    let (_, plain) = decompress(std::io::BufReader::new(file))
+        .map_err(|e| Error::io(format!("reading {}", archive.display()), e))?;
+    apply_layer(plain, dest, &ApplyOptions::default())
+        .map_err(|e| Error::layer(format!("extracting {}", archive.display()), e))?;
+    Ok(())
+}
+
+/// Copies files with the owner and mode rules of COPY.
+#[derive(Clone, Copy)]
+struct Copier {
+    owner: Option<(u32, u32)>,
+    mode: Option<u32>,
+    /// Keep the source's owner when no `--chown` (stage and image sources).
+    keep_owner: bool,
+}
+
+impl Copier {
+    /// Copy `src` (file, dir or symlink) to `dst`; a directory's contents are merged into `dst`.
+    fn copy(&self, src: &Path, dst: &Path) -> Result<()> {
+        let meta = fs_err::symlink_metadata(src)
+            .map_err(|e| Error::io(format!("reading {}", src.display()), e))?;
+        let ft = meta.file_type();
+        if ft.is_symlink() {
+            let target = fs_err::read_link(src)
+                .map_err(|e| Error::io(format!("reading {}", src.display()), e))?;
+            let _ = std::fs::remove_file(dst);
+            std::os::unix::fs::symlink(&target, dst)
+                .map_err(|e| Error::io(format!("writing {}", dst.display()), e))?;
+            self.owner_of(dst, &meta)?;
+        } else if ft.is_dir() {
+            if !dst.exists() {
+                fs_err::create_dir(dst)
+                    .map_err(|e| Error::io(format!("writing {}", dst.display()), e))?;
+            }
+            let mut entries: Vec<_> = fs_err::read_dir(src)
+                .map_err(|e| Error::io(format!("reading {}", src.display()), e))?
+                .filter_map(|e| e.ok())
+                .collect();
+            entries.sort_by_key(|e| e.file_name());
+            for entry in entries {
+                self.copy(&entry.path(), &dst.join(entry.file_name()))?;
+            }
+            self.apply_meta(dst, &meta)?;
+        } else if ft.is_file() {
+            let _ = std::fs::remove_file(dst);
+            fs_err::copy(src, dst)
+                .map_err(|e| Error::io(format!("copying {}", src.display()), e))?;
+            self.apply_meta(dst, &meta)?;
+        }
+        Ok(())
+    }
+
+    /// Copy from a merged stage filesystem: a directory's contents come from every layer.
+    fn copy_merged(
+        &self,
+        view: &MergedView<'_>,
+        abs: &str,
+        found: &Path,
+        dst: &Path,
+    ) -> Result<()> {
+        let meta =
+            fs_err::symlink_metadata(found).map_err(|e| Error::io(format!("reading {abs}"), e))?;
+        if !meta.is_dir() {
+            return self.copy(found, dst);
+        }
+        if !dst.exists() {
+            fs_err::create_dir(dst)
+                .map_err(|e| Error::io(format!("writing {}", dst.display()), e))?;
+        }
+        let mut names: Vec<std::ffi::OsString> = Vec::new();
+        for layer in view.lowers {
+            if let Ok(rd) = std::fs::read_dir(layer.join(abs.trim_start_matches('/'))) {
+                for e in rd.flatten() {
+                    if !names.contains(&e.file_name()) {
+                        names.push(e.file_name());
+                    }
+                }
+            }
+        }
+        names.sort();
+        for name in names {
+            let child = format!("{}/{}", abs.trim_end_matches('/'), name.to_string_lossy());
+            if let Some(found) = view.lookup(&child) {
+                self.copy_merged(view, &child, &found, &dst.join(&name))?;
+            }
+        }
+        self.apply_meta(dst, &meta)
+    }
+
+    fn apply_meta(&self, path: &Path, meta: &std::fs::Metadata) -> Result<()> {
+        let mode = self.mode.unwrap_or(meta.mode() & 0o7777);
+        fs_err::set_permissions(path, std::fs::Permissions::from_mode(mode))
+            .map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
+        self.owner_of(path, meta)?;
+        let mtime = rustix::fs::Timestamps {
+            last_access: rustix::fs::Timespec {
+                tv_sec: meta.mtime(),
+                tv_nsec: meta.mtime_nsec() as _,
+            },
+            last_modification: rustix::fs::Timespec {
+                tv_sec: meta.mtime(),
+                tv_nsec: meta.mtime_nsec() as _,
+            },
+        };
+        rustix::fs::utimensat(
+            rustix::fs::CWD,
+            path,
+            &mtime,
+            rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
+        )
+        .map_err(|e| Error::io(format!("writing {}", path.display()), e.into()))?;
+        Ok(())
+    }
+
+    fn owner_of(&self, path: &Path, meta: &std::fs::Metadata) -> Result<()> {
+        if !rustix::process::geteuid().is_root() {
+            return Ok(());
+        }
+        let (uid, gid) = match (self.owner, self.keep_owner) {
+            (Some(o), _) => o,
+            (None, true) => (meta.uid(), meta.gid()),
+            (None, false) => (0, 0),
+        };
+        std::os::unix::fs::lchown(path, Some(uid), Some(gid))
+            .map_err(|e| Error::io(format!("writing {}", path.display()), e))
+    }
+
+    /// Mode and owner of a file written by keel itself (a heredoc source).
+    fn finish(&self, path: &Path, default_mode: u32) -> Result<()> {
+        fs_err::set_permissions(
+            path,
+            std::fs::Permissions::from_mode(self.mode.unwrap_or(default_mode)),
+        )
+        .map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
+        if rustix::process::geteuid().is_root() {
+            let (uid, gid) = self.owner.unwrap_or((0, 0));
+            std::os::unix::fs::lchown(path, Some(uid), Some(gid))
+                .map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,292 @@
+//! The engine with a fake executor: cache hits and misses, explanations, multi-stage builds
+//! and reproducible digests, without root.
+
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use keel_build::{
+    build, BuildEvent, BuildOptions, Executor, LayerOptions, LocalImages, Network, Ports, Reporter,
+    RunOutcome, RunRequest,
+};
+use keel_dockerfile::dockerfile::{parse, ResolveOptions};
+use keel_oci::{ImageConfig, Platform};
+use keel_store::Store;
+
+/// Writes one file per RUN into the upper directory: `/ran` with the command line; exits with
+/// the number after `exit ` in the command, if any.
+#[derive(Default)]
+struct FakeExecutor {
+    runs: AtomicUsize,
+}
+
+impl Executor for FakeExecutor {
+    fn run(&self, request: RunRequest<'_>) -> Result<RunOutcome, String> {
+        self.runs.fetch_add(1, Ordering::SeqCst);
+        let line = request.args.last().cloned().unwrap_or_default();
+        let env: Vec<&String> = request
+            .env
+            .iter()
+            .filter(|e| !e.starts_with("PATH="))
+            .collect();
+        writeln!(request.output, "running {line}").unwrap();
+        if let Some(code) = line.strip_prefix("exit ") {
+            return Ok(RunOutcome {
+                exit_code: code.trim().parse().unwrap(),
+            });
+        }
+        let name = line
+            .split_whitespace()
+            .last()
+            .unwrap_or("ran")
+            .replace('/', "_");
+        std::fs::write(request.rootfs.upper.join(name), format!("{line} {env:?}\n")).unwrap();
+        Ok(RunOutcome { exit_code: 0 })
+    }
+}
+
+#[derive(Default)]
+struct Events(Mutex<Vec<BuildEvent>>);
+
+impl Reporter for Events {
+    fn event(&self, event: BuildEvent) {
+        self.0.lock().unwrap().push(event);
+    }
+}
+
+impl Events {
+    fn misses(&self) -> Vec<String> {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|e| match e {
+                BuildEvent::Miss { reason, .. } => Some(reason.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+    fn cached(&self) -> usize {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|e| matches!(e, BuildEvent::Cached { .. }))
+            .count()
+    }
+}
+
+fn options(context: &Path, dockerfile: &str, build_args: &[(&str, &str)]) -> BuildOptions {
+    BuildOptions {
+        dockerfile: parse(dockerfile.as_bytes()).unwrap(),
+        dockerfile_name: "Dockerfile".into(),
+        context: context.to_path_buf(),
+        resolve: ResolveOptions {
+            build_args: build_args
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            target: None,
+            target_platform: Platform::new("linux", "amd64", ""),
+            build_platform: Platform::new("linux", "amd64", ""),
+        },
+        labels: BTreeMap::new(),
+        no_cache: false,
+        network: Network::Host,
+        source_date_epoch: Some(0),
+        layer: LayerOptions::default(),
+    }
+}
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    store: Store,
+    context: std::path::PathBuf,
+    executor: FakeExecutor,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("store")).unwrap();
+    let context = dir.path().join("ctx");
+    std::fs::create_dir_all(context.join("src")).unwrap();
+    std::fs::write(context.join("go.mod"), "module x\n").unwrap();
+    std::fs::write(context.join("src/main.go"), "package main\n").unwrap();
+    std::fs::write(context.join("README"), "not copied\n").unwrap();
+    Fixture {
+        _dir: dir,
+        store,
+        context,
+        executor: FakeExecutor::default(),
+    }
+}
+
+impl Fixture {
+    fn build(&self, dockerfile: &str, args: &[(&str, &str)]) -> (keel_store::ImageRecord, Events) {
+        let events = Events::default();
+        let images = LocalImages::new(self.store.clone());
+        let ports = Ports {
+            executor: &self.executor,
+            images: &images,
+        };
+        let record = build(
+            &self.store,
+            &options(&self.context, dockerfile, args),
+            &ports,
+            &events,
+        )
+        .unwrap();
+        (record, events)
+    }
+    fn runs(&self) -> usize {
+        self.executor.runs.load(Ordering::SeqCst)
+    }
+    fn config(&self, record: &keel_store::ImageRecord) -> ImageConfig {
+        ImageConfig::from_slice(&self.store.read_blob(&record.config).unwrap()).unwrap()
+    }
+}
+
+const GO_LIKE: &str = "FROM scratch AS builder
+WORKDIR /src
+ARG VERSION=1
+COPY go.mod ./
+RUN download
+COPY src/ ./
+RUN build $VERSION
+FROM scratch
+WORKDIR /app
+COPY --from=builder /src/ ./
+EXPOSE 8081
+CMD [\"/app/server\"]
+";
+
+#[test]
+fn first_build_then_noop_rebuild_is_all_cached() {
+    let f = fixture();
+    let (first, events) = f.build(GO_LIKE, &[]);
+    assert_eq!(f.runs(), 2);
+    assert!(
+        events.misses().iter().all(|m| m == "not built before"),
+        "{:?}",
+        events.misses()
+    );
+    let config = f.config(&first);
+    assert_eq!(config.config.cmd, ["/app/server"]);
+    assert_eq!(config.config.working_dir, "/app");
+    assert!(config.config.exposed_ports.contains_key("8081/tcp"));
+    let created_by: Vec<&str> = config
+        .history
+        .iter()
+        .map(|h| h.created_by.as_str())
+        .collect();
+    assert_eq!(
+        created_by,
+        [
+            "WORKDIR /app",
+            "COPY /src/ ./ # buildkit",
+            "EXPOSE map[8081/tcp:{}]",
+            "CMD [\"/app/server\"]"
+        ]
+    );
+
+    let (second, events) = f.build(GO_LIKE, &[]);
+    assert_eq!(f.runs(), 2, "nothing runs again");
+    assert_eq!(events.cached(), 7);
+    assert_eq!(second.id, first.id, "same inputs, same image");
+}
+
+#[test]
+fn a_change_invalidates_that_step_and_later_ones_and_says_why() {
+    let f = fixture();
+    f.build(GO_LIKE, &[]);
+    // A file no COPY selects: still a full hit.
+    std::fs::write(f.context.join("README"), "changed\n").unwrap();
+    let (_, events) = f.build(GO_LIKE, &[]);
+    assert!(events.misses().is_empty(), "{:?}", events.misses());
+
+    std::fs::write(f.context.join("src/main.go"), "package main // v2\n").unwrap();
+    let (_, events) = f.build(GO_LIKE, &[]);
+    assert_eq!(f.runs(), 3, "only the build RUN runs again");
+    let misses = events.misses();
+    assert_eq!(misses[0], "1 file changed: src/main.go (content)");
+    assert_eq!(misses[1], "an earlier step changed");
+
+    let (_, events) = f.build(GO_LIKE, &[("VERSION", "2")]);
+    assert_eq!(events.misses()[0], "build arg VERSION changed");
+}
+
+#[test]
+fn failing_run_reports_exit_code_and_output() {
+    let f = fixture();
+    let events = Events::default();
+    let images = LocalImages::new(f.store.clone());
+    let ports = Ports {
+        executor: &f.executor,
+        images: &images,
+    };
+    let err = build(
+        &f.store,
+        &options(&f.context, "FROM scratch\nRUN exit 3\n", &[]),
+        &ports,
+        &events,
+    )
+    .unwrap_err();
+    match err {
+        keel_build::Error::RunFailed {
+            exit_code, tail, ..
+        } => {
+            assert_eq!(exit_code, 3);
+            assert_eq!(tail, ["running exit 3"]);
+        }
+        other => panic!("{other}"),
+    }
+}
+
+#[test]
+fn same_inputs_on_two_stores_give_the_same_digest() {
+    let a = fixture();
+    let b = fixture();
+    let (ia, _) = a.build(GO_LIKE, &[]);
+    let (ib, _) = b.build(GO_LIKE, &[]);
+    assert_eq!(ia.id, ib.id);
+    assert_eq!(ia.manifest, ib.manifest);
+}
+
+#[test]
+fn target_builds_only_what_it_needs() {
+    let f = fixture();
+    let mut opts = options(&f.context, GO_LIKE, &[]);
+    opts.resolve.target = Some("builder".into());
+    let images = LocalImages::new(f.store.clone());
+    let ports = Ports {
+        executor: &f.executor,
+        images: &images,
+    };
+    let events = Events::default();
+    let record = build(&f.store, &opts, &ports, &events).unwrap();
+    let config = f.config(&record);
+    assert_eq!(config.config.working_dir, "/src");
+    assert!(config.config.cmd.is_empty());
+}
+
+#[test]
+fn missing_base_image_says_what_to_do() {
+    let f = fixture();
+    let images = LocalImages::new(f.store.clone());
+    let ports = Ports {
+        executor: &f.executor,
+        images: &images,
+    };
+    let err = build(
+        &f.store,
+        &options(&f.context, "FROM golang:1.22\n", &[]),
+        &ports,
+        &keel_build::NoReporter,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("keel import"), "{err}");
+}

@@ -58,19 +58,19 @@ pub fn error(err: &CliError) {
 /// Messages can quote the input (a tar header, a file name): control characters other than
 /// newline and tab are shown escaped (`\u{1b}`), so hostile input cannot drive the terminal.
 fn printable(message: &str) -> String {
-    if !message.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+    let hidden = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !message.chars().any(hidden) {
         return message.to_owned();
     }
-    message
-        .chars()
-        .map(|c| {
-            if c.is_control() && c != '\n' && c != '\t' {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
+    let mut out = String::with_capacity(message.len() + 8);
+    for c in message.chars() {
+        if hidden(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// An error about one item of a command that goes on with the others (`keel rmi a b`): the
@@ -112,7 +112,10 @@ mod tests {
 
     #[test]
     fn control_characters_are_escaped() {
-        assert_eq!(printable("plain\nlines\tand tabs"), "plain\nlines\tand tabs");
+        assert_eq!(
+            printable("plain\nlines\tand tabs"),
+            "plain\nlines\tand tabs"
+        );
         assert_eq!(printable("bad \x1b[31mred\x07"), "bad \\u{1b}[31mred\\u{7}");
     }
 }

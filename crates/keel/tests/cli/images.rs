@@ -279,3 +279,17 @@ fn dangling_row_after_the_last_tag_moves() {
         stderr(&k.run(&["images"]))
     );
 }
+
+#[test]
+fn created_at_is_whole_seconds() {
+    let busybox = busybox_or_skip!();
+    let k = Keel::new();
+    // Without SOURCE_DATE_EPOCH the config's `created` has nanoseconds; docker's list does not.
+    let out = k.run(&["import", busybox.to_str().expect("utf-8"), "now"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let created = k.inspect("{{.Created}}", "now");
+    assert!(created.contains('.'), "import keeps nanoseconds: {created}");
+    let at = k.ok(&["images", "--format", "{{.CreatedAt}}"]);
+    let want = format!("{} +0000 UTC\n", created[..19].replace('T', " "));
+    assert_eq!(at, want);
+}

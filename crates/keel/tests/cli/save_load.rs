@@ -3,8 +3,11 @@
 
 use std::process::Command;
 
+use serde_json::json;
+
 use crate::support::{
-    assert_fails_with, assert_success, busybox_or_skip, have, stderr, stdout, Keel,
+    assert_fails_with, assert_success, busybox_or_skip, config_for, have, layer, sha256, stderr,
+    stdout, Keel, TarWriter,
 };
 
 /// `ID name:tag` for every row of `keel images`, sorted.
@@ -227,4 +230,45 @@ fn save_to_a_terminal_is_refused() {
         "{shown}"
     );
     assert!(shown.len() < 200, "the archive went to the terminal");
+}
+
+#[test]
+fn load_reads_the_docker_1_10_layout_with_linked_layers() {
+    // docker save before 25: `<id>/layer.tar`, the config as `<hex>.json`, a `repositories`
+    // file, and a layer that repeats an earlier one stored as a relative symlink to it.
+    let base = layer(&[("etc/base", "base\n")]);
+    let layers = vec![base.clone(), base];
+    let config = serde_json::to_vec(&config_for(&layers, json!([]))).expect("json");
+    let id = sha256(&config);
+    let hex = &id[7..];
+    let manifest = json!([{
+        "Config": format!("{hex}.json"),
+        "RepoTags": ["old:1"],
+        "Layers": ["aaaa/layer.tar", "bbbb/layer.tar"],
+    }]);
+    let archive = TarWriter::new()
+        .dir("aaaa/")
+        .file("aaaa/VERSION", b"1.0")
+        .file("aaaa/layer.tar", &layers[0])
+        .dir("bbbb/")
+        .link("bbbb/layer.tar", "../aaaa/layer.tar", false)
+        .file(&format!("{hex}.json"), &config)
+        .file(
+            "manifest.json",
+            &serde_json::to_vec(&manifest).expect("json"),
+        )
+        .file("repositories", br#"{"old":{"1":"aaaa"}}"#)
+        .finish();
+    let k = Keel::new();
+    let out = k.run_stdin(&["load"], &archive);
+    assert_success(&out, &["load"]);
+    assert_eq!(stdout(&out), "Loaded image: old:1\n");
+    assert_eq!(k.inspect("{{.Id}}", "old:1"), id);
+    assert_eq!(
+        k.inspect("{{len .RootFS.Layers}}", "old:1"),
+        "2",
+        "both layers, the linked one included"
+    );
+    let check = k.run(&["system", "check"]);
+    assert_eq!(check.status.code(), Some(0), "{}", stdout(&check));
 }

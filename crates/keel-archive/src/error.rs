@@ -27,7 +27,7 @@ pub enum Error {
     },
 
     /// The compressed or uncompressed stream itself failed (corrupt gzip, a read error).
-    #[error("cannot read the layer stream (after entry {after:?})")]
+    #[error("cannot read the layer stream ({})", position(.after))]
     Read {
         after: Option<String>,
         #[source]
@@ -35,11 +35,11 @@ pub enum Error {
     },
 
     /// The stream ended inside an entry, inside a header, or before the end-of-archive marker.
-    #[error("layer tar is truncated (after entry {after:?})")]
+    #[error("layer tar is truncated ({})", position(.after))]
     Truncated { after: Option<String> },
 
     /// A header failed its checksum or does not parse as tar.
-    #[error("layer tar is corrupt (after entry {after:?})")]
+    #[error("layer tar is corrupt ({})", position(.after))]
     Corrupt {
         after: Option<String>,
         #[source]
@@ -73,6 +73,14 @@ pub enum Error {
 
 /// Shorthand for this crate's results.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Where in the stream a failure happened: `after entry "bin/sh"`, or before any entry.
+fn position(after: &Option<String>) -> String {
+    match after {
+        Some(name) => format!("after entry {name:?}"),
+        None => "before the first entry".to_owned(),
+    }
+}
 
 /// Show tar names (raw bytes) in messages.
 pub(crate) fn display_name(name: &[u8]) -> String {

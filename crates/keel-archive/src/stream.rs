@@ -30,9 +30,26 @@ impl StreamState {
         } else if self.eof.get() {
             Error::Truncated { after }
         } else {
-            Error::Corrupt { after, source }
+            Error::Corrupt {
+                after,
+                source: without_raw_bytes(source),
+            }
         }
     }
+}
+
+/// Some tar parser messages quote the raw header they could not read ("numeric field did not
+/// have utf-8 text: <binary> when getting cksum for <binary>"): shown to a user, that is noise
+/// and possibly terminal control sequences. Such a message is replaced by a plain one.
+pub(crate) fn without_raw_bytes(source: io::Error) -> io::Error {
+    let text = source.to_string();
+    if text.contains('\u{fffd}') || text.chars().any(char::is_control) {
+        return io::Error::new(
+            source.kind(),
+            "a tar header does not parse (not a tar stream, or a corrupt one)",
+        );
+    }
+    source
 }
 
 /// Tees every byte read into sha256 (the diffID is the digest of the uncompressed tar,

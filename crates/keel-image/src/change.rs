@@ -184,6 +184,10 @@ fn expose_ports(spec: &str) -> std::result::Result<Vec<String>, String> {
         Some((p, _)) => (p, "tcp".to_owned()),
         None => (spec, "tcp".to_owned()),
     };
+    // go-connections `validateProto`: the daemon refuses any other protocol.
+    if !matches!(proto.as_str(), "tcp" | "udp" | "sctp") {
+        return Err(format!("invalid proto: {proto}"));
+    }
     let invalid = || format!("invalid containerPort: {ports}");
     let parse = |s: &str| s.parse::<u16>().map_err(|_| invalid());
     let (start, end) = match ports.split_once('-') {
@@ -310,6 +314,9 @@ mod tests {
         let e = apply(&["RUN echo"]).unwrap_err().to_string();
         assert!(e.contains("RUN cannot be used with --change"), "{e}");
         assert!(apply(&["EXPOSE abc"]).is_err());
+        let e = apply(&["EXPOSE 80/bogus"]).unwrap_err().to_string();
+        assert!(e.contains("invalid proto: bogus"), "{e}");
+        assert!(apply(&["EXPOSE 80/SCTP"]).is_ok());
         assert!(apply(&["ENV"]).is_err());
     }
 

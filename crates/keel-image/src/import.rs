@@ -11,7 +11,7 @@ use keel_store::{ImageRecord, Store};
 
 use crate::change::apply_changes;
 use crate::commit::{commit_image, layer_record, NewImage};
-use crate::error::{archive_context, io_context, Result};
+use crate::error::{archive_context, io_context, Error, Result};
 
 #[derive(Debug, Clone)]
 pub struct ImportOptions {
@@ -70,6 +70,13 @@ pub fn import<R: Read + Send>(
             options.source_name
         )))?
     };
+    // A zero-byte input is a mistake (a failed download, a wrong file), not an empty image.
+    if stats.size == 0 {
+        return Err(Error::InvalidArchive {
+            what: options.source_name.clone(),
+            reason: "the input is empty; expected a root filesystem tar".to_owned(),
+        });
+    }
     let writer = compressed
         .finish()
         .map_err(io_context("compressing the layer"))?;

@@ -5,9 +5,10 @@
 //! The archive is read once, as a stream: every file goes into the store's ingest area as it
 //! passes (a `blobs/<alg>/<hex>` file is verified against its name), and only the small index
 //! files stay in memory. Then each image is checked: its config must parse, and every layer is
-//! decompressed, checked entry by entry and hashed, and must match the config's diffID. Only then
-//! is the image recorded and tagged. Manifests and configs keep their original bytes, so image
-//! IDs and manifest digests are those of the archive.
+//! decompressed, checked entry by entry and hashed, and must match the config's diffID. Only
+//! when every image of the archive has passed are they recorded and tagged: a load is all or
+//! nothing. Manifests and configs keep their original bytes, so image IDs and manifest digests
+//! are those of the archive.
 
 use std::collections::BTreeMap;
 use std::io::{self, Read};
@@ -43,6 +44,15 @@ pub struct LoadedImage {
     pub replaced: Vec<(ImageRef, Digest)>,
 }
 
+/// An image of the archive that passed every check, not yet recorded: a load records nothing
+/// until all of its images have passed, so a bad image anywhere leaves the store as it was.
+struct Checked {
+    image: LoadedImage,
+    manifest: Digest,
+    created: Option<String>,
+    layers: Vec<LayerRecord>,
+}
+
 /// What the pass over the tar collected.
 #[derive(Default)]
 struct Contents {
@@ -65,7 +75,7 @@ pub fn load<R: Read + Send>(
     let (_, plain) = decompress(input).map_err(io_context("reading the archive"))?;
     let contents = read_archive(&lease, plain)?;
     let platform = options.platform.clone().unwrap_or_else(Platform::host);
-    let mut images = if contents.index_json.is_some() {
+    let mut checked = if contents.index_json.is_some() {
         oci_images(store, &lease, &contents, &platform)?
     } else if contents.manifest_json.is_some() {
         docker_images(store, &lease, &contents)?
@@ -80,7 +90,9 @@ pub fn load<R: Read + Send>(
         if let Some(bytes) = &contents.manifest_json {
             for entry in read_docker_archive_manifest(bytes)? {
                 let config = resolve_file(&contents, &entry.config)?.digest.clone();
-                if let Some(image) = images.iter_mut().find(|i| i.id == config) {
+                if let Some(Checked { image, .. }) =
+                    checked.iter_mut().find(|c| c.image.id == config)
+                {
                     for tag in names_of(&entry) {
                         if !image.tags.contains(&tag) {
                             image.tags.push(tag);
@@ -90,6 +102,17 @@ pub fn load<R: Read + Send>(
             }
         }
     }
+    for c in &checked {
+        record_with_id(
+            store,
+            c.manifest.clone(),
+            c.image.id.clone(),
+            c.created.clone(),
+            c.layers.clone(),
+            Vec::new(),
+        )?;
+    }
+    let mut images: Vec<LoadedImage> = checked.into_iter().map(|c| c.image).collect();
     for image in &mut images {
         for tag in &image.tags {
             let previous = store.set_tag(&tag.to_string(), &image.id)?;
@@ -110,8 +133,9 @@ fn read_archive<R: Read>(lease: &Lease, plain: R) -> Result<Contents> {
         .entries()
         .map_err(io_context("reading the archive"))?;
     for entry in entries {
-        let mut entry =
-            entry.map_err(io_context("reading the archive (truncated or not a tar?)"))?;
+        let mut entry = entry
+            .map_err(without_raw_bytes)
+            .map_err(io_context("reading the archive (truncated or not a tar?)"))?;
         let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
         let path = normalize(&raw).ok_or_else(|| invalid(&raw, "entry name leaves the archive"))?;
         match entry.header().entry_type() {
@@ -121,6 +145,14 @@ fn read_archive<R: Read>(lease: &Lease, plain: R) -> Result<Contents> {
                     .link_name_bytes()
                     .map(|b| String::from_utf8_lossy(&b).into_owned())
                     .unwrap_or_default();
+                // No archive writer links to an absolute path; joined under the link's
+                // directory it would name something else than it says, so it is refused.
+                if target.starts_with('/') {
+                    return Err(invalid(
+                        &raw,
+                        &format!("link target {target} is an absolute path outside the archive"),
+                    ));
+                }
                 let base = if entry.header().entry_type() == tar::EntryType::Symlink {
                     path.rsplit_once('/').map_or("", |(dir, _)| dir).to_owned()
                 } else {
@@ -191,6 +223,19 @@ fn read_archive<R: Read>(lease: &Lease, plain: R) -> Result<Contents> {
     Ok(contents)
 }
 
+/// The tar parser quotes undecodable headers byte for byte in some messages; a user gains
+/// nothing from binary junk on the terminal (keel-archive does the same for layers).
+fn without_raw_bytes(source: io::Error) -> io::Error {
+    let text = source.to_string();
+    if text.contains('\u{fffd}') || text.chars().any(char::is_control) {
+        return io::Error::new(
+            source.kind(),
+            "a tar header does not parse (not a tar stream, or a corrupt one)",
+        );
+    }
+    source
+}
+
 fn small_file<R: Read>(entry: &mut R, name: &str, size: u64) -> Result<Vec<u8>> {
     if size > MAX_INDEX_FILE {
         return Err(invalid(name, "too large for an index file"));
@@ -228,22 +273,29 @@ fn blob_name(path: &str) -> Option<Digest> {
 }
 
 fn resolve_file<'a>(contents: &'a Contents, path: &str) -> Result<&'a BlobInfo> {
-    let mut path = normalize(path).ok_or_else(|| invalid(path, "path leaves the archive"))?;
+    let named = normalize(path).ok_or_else(|| invalid(path, "path leaves the archive"))?;
+    let mut path = named.clone();
     for _ in 0..MAX_LINK_HOPS {
         if let Some(info) = contents.files.get(&path) {
             return Ok(info);
         }
         match contents.links.get(&path) {
             Some(target) => path = target.clone(),
+            None if path == named => {
+                return Err(invalid(
+                    &named,
+                    "the archive names this file but does not contain it",
+                ))
+            }
             None => {
                 return Err(invalid(
-                    &path,
-                    "the archive names this file but does not contain it",
+                    &named,
+                    &format!("a link to {path}, which the archive does not contain"),
                 ))
             }
         }
     }
-    Err(invalid(&path, "too many levels of links"))
+    Err(invalid(&named, "too many levels of links"))
 }
 
 fn resolve_digest<'a>(contents: &'a Contents, digest: &Digest) -> Result<&'a BlobInfo> {
@@ -270,7 +322,7 @@ fn names_of(entry: &DockerArchiveEntry) -> Vec<ImageRef> {
 }
 
 /// Images of a docker archive: configs and layers named by path in manifest.json.
-fn docker_images(store: &Store, lease: &Lease, contents: &Contents) -> Result<Vec<LoadedImage>> {
+fn docker_images(store: &Store, lease: &Lease, contents: &Contents) -> Result<Vec<Checked>> {
     let bytes = contents.manifest_json.as_deref().unwrap_or_default();
     let mut loaded = Vec::new();
     for entry in read_docker_archive_manifest(bytes)? {
@@ -298,18 +350,15 @@ fn docker_images(store: &Store, lease: &Lease, contents: &Contents) -> Result<Ve
         )
         .to_canonical_bytes();
         let manifest_digest = lease.put_bytes(&manifest)?;
-        record_with_id(
-            store,
-            manifest_digest,
-            config_info.digest.clone(),
-            config.created.clone(),
+        loaded.push(Checked {
+            image: LoadedImage {
+                id: config_info.digest.clone(),
+                tags: names_of(&entry),
+                replaced: Vec::new(),
+            },
+            manifest: manifest_digest,
+            created: config.created.clone(),
             layers,
-            Vec::new(),
-        )?;
-        loaded.push(LoadedImage {
-            id: config_info.digest.clone(),
-            tags: names_of(&entry),
-            replaced: Vec::new(),
         });
     }
     Ok(loaded)
@@ -321,10 +370,10 @@ fn oci_images(
     lease: &Lease,
     contents: &Contents,
     platform: &Platform,
-) -> Result<Vec<LoadedImage>> {
+) -> Result<Vec<Checked>> {
     let _ = lease;
     let index = ImageIndex::from_slice(contents.index_json.as_deref().unwrap_or_default())?;
-    let mut loaded: Vec<LoadedImage> = Vec::new();
+    let mut loaded: Vec<Checked> = Vec::new();
     for descriptor in &index.manifests {
         let name = descriptor_name(descriptor);
         let Some(manifest_desc) = platform_manifest(store, contents, descriptor, platform, 0)?
@@ -350,26 +399,24 @@ fn oci_images(
             )?);
         }
         let id = config_info.digest.clone();
-        if !loaded.iter().any(|l| l.id == id) {
-            record_with_id(
-                store,
-                info.digest.clone(),
-                id.clone(),
-                config.created.clone(),
+        if !loaded.iter().any(|l| l.image.id == id) {
+            loaded.push(Checked {
+                image: LoadedImage {
+                    id: id.clone(),
+                    tags: Vec::new(),
+                    replaced: Vec::new(),
+                },
+                manifest: info.digest.clone(),
+                created: config.created.clone(),
                 layers,
-                Vec::new(),
-            )?;
-            loaded.push(LoadedImage {
-                id: id.clone(),
-                tags: Vec::new(),
-                replaced: Vec::new(),
             });
         }
         if let Some(name) = name {
-            let image = loaded
+            let image = &mut loaded
                 .iter_mut()
-                .find(|l| l.id == id)
-                .expect("pushed above");
+                .find(|l| l.image.id == id)
+                .expect("pushed above")
+                .image;
             if !image.tags.contains(&name) {
                 image.tags.push(name);
             }

@@ -69,7 +69,9 @@ fn rows(
     images.sort_by_key(|i| std::cmp::Reverse((created_time(i.created.as_deref()), i.id.clone())));
     let mut rows = Vec::new();
     for image in images {
-        let created = created_time(image.created.as_deref());
+        // The daemon's image list reports whole seconds (`Created int64`), which is what
+        // CREATED AT shows and the filters compare.
+        let created = Timestamp::from_unix(created_time(image.created.as_deref()).secs);
         let mut tags = tags_by_image.remove(&image.id).unwrap_or_default();
         tags.sort_by_key(ImageRef::familiar_string);
         if dangling.is_some_and(|d| d != tags.is_empty()) {
@@ -156,5 +158,7 @@ fn bound(meta: &Meta, values: &[String]) -> anyhow::Result<Option<Timestamp>> {
         .images
         .get(&resolved.id)
         .ok_or_else(|| anyhow!("No such image: {value}"))?;
-    Ok(Some(created_time(image.created.as_deref())))
+    Ok(Some(Timestamp::from_unix(
+        created_time(image.created.as_deref()).secs,
+    )))
 }

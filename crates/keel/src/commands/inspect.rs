@@ -40,9 +40,10 @@ pub fn run(global: &GlobalArgs, args: InspectArgs, scope: Scope) -> CliResult {
         match keel_image::resolve(&meta, name) {
             Ok(r) => match meta.images.get(&r.id) {
                 Some(record) => found.push(image_json(&store, &meta, record)?),
-                None => missing.push(name.clone()),
+                None => missing.push((name.clone(), name.clone())),
             },
-            Err(keel_image::Error::NoSuchImage(_)) => missing.push(name.clone()),
+            // The image error names the reference as docker's daemon does (`busybox:latest`).
+            Err(keel_image::Error::NoSuchImage(shown)) => missing.push((name.clone(), shown)),
             Err(e) => return Err(anyhow::Error::from(e).into()),
         }
     }
@@ -69,13 +70,13 @@ pub fn run(global: &GlobalArgs, args: InspectArgs, scope: Scope) -> CliResult {
         }
     };
     ui::stdout::write(&text)?;
-    for name in &missing {
-        let what = if scope == Scope::Image {
-            "image"
-        } else {
-            "object"
+    for (typed, shown) in &missing {
+        let message = match scope {
+            Scope::Image => format!("No such image: {shown}"),
+            // docker's generic inspect knows no type to blame and repeats the argument.
+            Scope::Any => format!("No such object: {typed}"),
         };
-        ui::report::item_error(&anyhow!("No such {what}: {name}"));
+        ui::report::item_error(&anyhow!(message));
     }
     Ok(i32::from(!missing.is_empty()))
 }

@@ -29,6 +29,10 @@ pub struct HistoryView {
 
 const DEFAULT_TABLE: &str =
     "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}";
+/// `-H=false` swaps the column, so the header says `CREATED AT` (docker/cli
+/// `nonHumanHistoryTableFormat`).
+const NON_HUMAN_TABLE: &str =
+    "table {{.ID}}\t{{.CreatedAt}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}";
 
 pub fn render(
     rows: &[HistoryRow],
@@ -37,6 +41,7 @@ pub fn render(
 ) -> Result<String, TemplateError> {
     let text = match view.format.as_deref() {
         None | Some("table") if view.quiet => "{{.ID}}",
+        None | Some("table") if !view.human => NON_HUMAN_TABLE,
         None | Some("table") => DEFAULT_TABLE,
         Some(custom) => custom,
     };
@@ -136,6 +141,10 @@ mod tests {
         let mut v = view();
         v.human = false;
         let out = render(&rows(), &v, Timestamp::from_unix(1_700_000_000)).unwrap();
+        assert!(
+            out.starts_with("IMAGE          CREATED AT             CREATED BY"),
+            "{out}"
+        );
         assert!(out.contains("2023-11-14T20:13:20Z"), "{out}");
         assert!(out.contains("2150000"), "{out}");
     }

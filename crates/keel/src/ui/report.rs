@@ -31,12 +31,18 @@ pub fn error(err: &CliError) {
     let mut out = String::new();
     match err {
         CliError::Usage(msg) => {
+            let msg = printable(msg);
             out.push_str(&format!("{}: {msg}\n", label("error", "1;31")));
             out.push_str("\nFor more information, try '--help'.\n");
         }
         CliError::User(e) => {
-            out.push_str(&format!("{}: {e}\n", label("error", "1;31")));
-            let causes: Vec<String> = e.chain().skip(1).map(|c| c.to_string()).collect();
+            let message = printable(&e.to_string());
+            out.push_str(&format!("{}: {message}\n", label("error", "1;31")));
+            let causes: Vec<String> = e
+                .chain()
+                .skip(1)
+                .map(|c| printable(&c.to_string()))
+                .collect();
             if !causes.is_empty() {
                 out.push_str("\nCaused by:\n");
                 for (i, c) in causes.iter().enumerate() {
@@ -47,6 +53,24 @@ pub fn error(err: &CliError) {
         CliError::Dockerfile(f) => out.push_str(&dockerfile_error(&f.file, &f.source, &f.error)),
     }
     eprint!("{out}");
+}
+
+/// Messages can quote the input (a tar header, a file name): control characters other than
+/// newline and tab are shown escaped (`\u{1b}`), so hostile input cannot drive the terminal.
+fn printable(message: &str) -> String {
+    let hidden = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !message.chars().any(hidden) {
+        return message.to_owned();
+    }
+    let mut out = String::with_capacity(message.len() + 8);
+    for c in message.chars() {
+        if hidden(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// An error about one item of a command that goes on with the others (`keel rmi a b`): the
@@ -80,4 +104,18 @@ pub fn dockerfile_error(file: &str, source: &[u8], error: &keel_dockerfile::Erro
         out.push_str(&format!("{}: {hint}\n", label("hint", "1;36")));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printable;
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(
+            printable("plain\nlines\tand tabs"),
+            "plain\nlines\tand tabs"
+        );
+        assert_eq!(printable("bad \x1b[31mred\x07"), "bad \\u{1b}[31mred\\u{7}");
+    }
 }

@@ -3,6 +3,18 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod bad_input;
+mod history;
+mod images;
+mod import;
+mod inspect;
+mod interop;
+mod prune;
+mod rmi;
+mod save_load;
+mod schema;
+mod support;
+
 fn keel(args: &[&str], dir: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_keel"))
         .args(args)

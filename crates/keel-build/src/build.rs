@@ -80,6 +80,16 @@ pub fn build(
     for (k, v) in &options.labels {
         target.config.config.labels.insert(k.clone(), v.clone());
     }
+    // A rebuild that changes nothing gives back the image it gave last time (same ID, no new
+    // dangling image), as BuildKit does: the image is cached under everything it is made of
+    // except its timestamps.
+    let image_key = image_key(&target);
+    if !options.no_cache {
+        if let Some(record) = cached_image(store, &image_key)? {
+            lease.release()?;
+            return Ok(record);
+        }
+    }
     let record = commit_image(
         store,
         &lease,
@@ -88,6 +98,47 @@ pub fn build(
             layers: target.layers,
         },
     )?;
+    store.put_cache_record(
+        &image_key,
+        serde_json::json!({ "image": record.id }),
+        &[record.manifest.clone(), record.config.clone()],
+        &[],
+    )?;
     lease.release()?;
     Ok(record)
+}
+
+/// The cache key of a finished image: its layers and everything in its config but times.
+fn image_key(result: &StageResult) -> keel_oci::Digest {
+    let config = &result.config;
+    let history: Vec<(&str, bool)> = config
+        .history
+        .iter()
+        .map(|h| (h.created_by.as_str(), h.empty_layer))
+        .collect();
+    let input = serde_json::json!({
+        "schema": crate::cache::SCHEMA,
+        "kind": "image",
+        "layers": result.layers.iter().map(|l| l.diff_id.to_string()).collect::<Vec<_>>(),
+        "config": config.config,
+        "history": history,
+        "platform": config.platform().to_string(),
+        "author": config.author,
+    });
+    let bytes = keel_oci::canonical_json::to_vec(&input).expect("a JSON value serializes");
+    keel_oci::Digest::sha256_of(&bytes)
+}
+
+/// The image a previous identical build committed, if it is still in the store.
+fn cached_image(store: &Store, key: &keel_oci::Digest) -> Result<Option<ImageRecord>> {
+    let Some(record) = store.get_cache_record(key)? else {
+        return Ok(None);
+    };
+    let Some(id) = record.value.get("image").and_then(|v| v.as_str()) else {
+        return Ok(None);
+    };
+    let Ok(id) = id.parse::<keel_oci::Digest>() else {
+        return Ok(None);
+    };
+    Ok(store.image(&id)?)
 }

@@ -9,6 +9,7 @@ mod commands;
 mod error;
 mod filter;
 mod ui;
+mod wiring;
 
 use clap::Parser;
 

@@ -82,7 +82,7 @@ pub fn parse_build_args(raw: &[String]) -> BTreeMap<String, String> {
     out
 }
 
-pub fn run(_global: &GlobalArgs, args: BuildArgs) -> CliResult {
+pub fn run(global: &GlobalArgs, args: BuildArgs) -> CliResult {
     let (method, format) = parse_call(&args.call, args.check)?;
     let source: DockerfileSource =
         dockerfile_source::for_build(args.file.as_deref(), &args.context)?;
@@ -91,16 +91,7 @@ pub fn run(_global: &GlobalArgs, args: BuildArgs) -> CliResult {
         CallMethod::Check => super::call::check(&source, &args, &build_args, format),
         CallMethod::Targets => super::call::targets(&source, format),
         CallMethod::Outline => super::call::outline(&source, &args, &build_args, format),
-        CallMethod::Build => {
-            // Parse and check the Dockerfile so that its errors show now; producing an image
-            // needs the image store and the build engine (issues 3 and 4).
-            super::call::parse_for_build(&source, &args, &build_args)?;
-            Err(anyhow::anyhow!(
-                "building images is not available yet in this version of keel; \
-                 `keel build --check` validates the Dockerfile"
-            )
-            .into())
-        }
+        CallMethod::Build => super::build_image::run(global, &args, &source, &build_args),
     }
 }
 

@@ -84,19 +84,6 @@ pub fn outline(
     Ok(0)
 }
 
-/// Parse and resolve the Dockerfile, so that every error a build would hit before its first step
-/// is reported now.
-pub fn parse_for_build(
-    source: &DockerfileSource,
-    args: &BuildArgs,
-    build_args: &BTreeMap<String, String>,
-) -> CliResult<()> {
-    let df = parse_dockerfile(source)?;
-    let opts = resolve_options(args, build_args)?;
-    dockerfile::resolve(&df, &opts).map_err(|e| source.error(e))?;
-    Ok(())
-}
-
 fn parse_dockerfile(source: &DockerfileSource) -> CliResult<Dockerfile> {
     dockerfile::parse(&source.bytes).map_err(|e| source.error(e))
 }

@@ -1,6 +1,7 @@
 //! One module per command: turn `XxxArgs` into library options, call the library, render.
 
 mod build;
+mod build_image;
 mod call;
 mod debug_parse;
 mod dockerfile_source;

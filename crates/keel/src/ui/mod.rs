@@ -6,6 +6,7 @@ pub mod check;
 pub mod df;
 pub mod history;
 pub mod images;
+pub mod progress;
 pub mod prompt;
 pub mod report;
 pub mod snippet;

@@ -17,9 +17,9 @@ use keel_oci::{
     media_type, read_docker_archive_manifest, Descriptor, Digest, DockerArchiveEntry, ImageConfig,
     ImageIndex, ImageManifest, ImageRef, Platform,
 };
-use keel_store::{BlobInfo, LayerRecord, Lease, Store};
+use keel_store::{BlobInfo, ImageRecord, LayerRecord, Lease, Store};
 
-use crate::commit::record_with_id;
+use crate::commit::new_record;
 use crate::error::{archive_context, io_context, Error, Result};
 
 /// Index files larger than this are refused (a real one is a few KiB).
@@ -65,8 +65,8 @@ pub fn load<R: Read + Send>(
     let (_, plain) = decompress(input).map_err(io_context("reading the archive"))?;
     let contents = read_archive(&lease, plain)?;
     let platform = options.platform.clone().unwrap_or_else(Platform::host);
-    let mut images = if contents.index_json.is_some() {
-        oci_images(store, &lease, &contents, &platform)?
+    let mut images: Vec<(LoadedImage, ImageRecord)> = if contents.index_json.is_some() {
+        oci_images(store, &contents, &platform)?
     } else if contents.manifest_json.is_some() {
         docker_images(store, &lease, &contents)?
     } else {
@@ -80,7 +80,7 @@ pub fn load<R: Read + Send>(
         if let Some(bytes) = &contents.manifest_json {
             for entry in read_docker_archive_manifest(bytes)? {
                 let config = resolve_file(&contents, &entry.config)?.digest.clone();
-                if let Some(image) = images.iter_mut().find(|i| i.id == config) {
+                if let Some((image, _)) = images.iter_mut().find(|(i, _)| i.id == config) {
                     for tag in names_of(&entry) {
                         if !image.tags.contains(&tag) {
                             image.tags.push(tag);
@@ -90,16 +90,21 @@ pub fn load<R: Read + Send>(
             }
         }
     }
-    for image in &mut images {
-        for tag in &image.tags {
-            let previous = store.set_tag(&tag.to_string(), &image.id)?;
-            if let Some(old) = previous.filter(|old| old != &image.id) {
+    // Each image appears with its tags in one atomic update: a concurrent `image prune` never
+    // sees it untagged (dangling) in between.
+    let mut loaded = Vec::with_capacity(images.len());
+    for (mut image, record) in images {
+        let names: Vec<String> = image.tags.iter().map(ToString::to_string).collect();
+        let previous = store.put_image_tagged(record, &names)?;
+        for (tag, old) in image.tags.iter().zip(previous) {
+            if let Some(old) = old.filter(|old| old != &image.id) {
                 image.replaced.push((tag.clone(), old));
             }
         }
+        loaded.push(image);
     }
     lease.release()?;
-    Ok(images)
+    Ok(loaded)
 }
 
 /// Stream the tar into the store.
@@ -269,8 +274,13 @@ fn names_of(entry: &DockerArchiveEntry) -> Vec<ImageRef> {
         .collect()
 }
 
-/// Images of a docker archive: configs and layers named by path in manifest.json.
-fn docker_images(store: &Store, lease: &Lease, contents: &Contents) -> Result<Vec<LoadedImage>> {
+/// Images of a docker archive: configs and layers named by path in manifest.json. The records
+/// are returned, not stored: [`load`] stores each with its tags.
+fn docker_images(
+    store: &Store,
+    lease: &Lease,
+    contents: &Contents,
+) -> Result<Vec<(LoadedImage, ImageRecord)>> {
     let bytes = contents.manifest_json.as_deref().unwrap_or_default();
     let mut loaded = Vec::new();
     for entry in read_docker_archive_manifest(bytes)? {
@@ -307,33 +317,34 @@ fn docker_images(store: &Store, lease: &Lease, contents: &Contents) -> Result<Ve
         )
         .to_canonical_bytes();
         let manifest_digest = lease.put_bytes(&manifest)?;
-        record_with_id(
-            store,
+        let record = new_record(
             manifest_digest,
             config_info.digest.clone(),
             config.created.clone(),
             layers,
             Vec::new(),
-        )?;
-        loaded.push(LoadedImage {
-            id: config_info.digest.clone(),
-            tags: names_of(&entry),
-            replaced: Vec::new(),
-        });
+        );
+        loaded.push((
+            LoadedImage {
+                id: config_info.digest.clone(),
+                tags: names_of(&entry),
+                replaced: Vec::new(),
+            },
+            record,
+        ));
     }
     Ok(loaded)
 }
 
 /// Images of an OCI layout: index.json's manifests (nested indexes resolved for `platform`).
+/// The records are returned, not stored: [`load`] stores each with its tags.
 fn oci_images(
     store: &Store,
-    lease: &Lease,
     contents: &Contents,
     platform: &Platform,
-) -> Result<Vec<LoadedImage>> {
-    let _ = lease;
+) -> Result<Vec<(LoadedImage, ImageRecord)>> {
     let index = ImageIndex::from_slice(contents.index_json.as_deref().unwrap_or_default())?;
-    let mut loaded: Vec<LoadedImage> = Vec::new();
+    let mut loaded: Vec<(LoadedImage, ImageRecord)> = Vec::new();
     for descriptor in &index.manifests {
         let name = descriptor_name(descriptor);
         let Some(manifest_desc) = platform_manifest(store, contents, descriptor, platform, 0)?
@@ -368,25 +379,27 @@ fn oci_images(
             )?);
         }
         let id = config_info.digest.clone();
-        if !loaded.iter().any(|l| l.id == id) {
-            record_with_id(
-                store,
+        if !loaded.iter().any(|(l, _)| l.id == id) {
+            let record = new_record(
                 info.digest.clone(),
                 id.clone(),
                 config.created.clone(),
                 layers,
                 Vec::new(),
-            )?;
-            loaded.push(LoadedImage {
-                id: id.clone(),
-                tags: Vec::new(),
-                replaced: Vec::new(),
-            });
+            );
+            loaded.push((
+                LoadedImage {
+                    id: id.clone(),
+                    tags: Vec::new(),
+                    replaced: Vec::new(),
+                },
+                record,
+            ));
         }
         if let Some(name) = name {
-            let image = loaded
+            let (image, _) = loaded
                 .iter_mut()
-                .find(|l| l.id == id)
+                .find(|(l, _)| l.id == id)
                 .expect("pushed above");
             if !image.tags.contains(&name) {
                 image.tags.push(name);

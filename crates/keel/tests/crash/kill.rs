@@ -11,7 +11,8 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use crate::fixture::{
-    assert_consistent, busybox, entries, keel_cmd, keel_ok, listed_tags, median_runtime, rootfs_tar,
+    assert_consistent, busybox, entries, fastest_runtime, keel_cmd, keel_ok, listed_tags,
+    rootfs_tar,
 };
 
 /// Kill points per command.
@@ -60,7 +61,7 @@ fn import_killed_at_any_point_leaves_a_consistent_store() {
     rootfs_tar(&tar, &bb, NOISE, 1);
     let tar = tar.to_str().expect("utf-8 path");
     let root = dir.path().join("root");
-    let calibrated = median_runtime(3, |i| {
+    let calibrated = fastest_runtime(3, |i| {
         keel_cmd(&root, &["import", tar, &format!("calibration:{i}")])
     });
 
@@ -105,7 +106,7 @@ fn load_killed_at_any_point_loads_all_or_nothing_visible() {
     let archive = dir.path().join("archive.tar");
     let archive_arg = archive.to_str().expect("utf-8");
     keel_ok(&source, &["save", "-o", archive_arg, "loaded:1"]);
-    let calibrated = median_runtime(3, |i| {
+    let calibrated = fastest_runtime(3, |i| {
         keel_cmd(
             &dir.path().join(format!("calibration-{i}")),
             &["load", "-i", archive_arg],
@@ -167,7 +168,7 @@ fn save_killed_at_any_point_leaves_the_whole_archive_or_nothing() {
     std::fs::create_dir(&out_dir).expect("mkdir out");
     let target = out_dir.join("image.tar");
     let target_arg = target.to_str().expect("utf-8");
-    let calibrated = median_runtime(3, |_| {
+    let calibrated = fastest_runtime(3, |_| {
         keel_cmd(&root, &["save", "-o", target_arg, "saved:1"])
     });
 

@@ -3,7 +3,7 @@
 //! record names it, and the record is one atomic write.
 
 use keel_archive::ScanStats;
-use keel_oci::{media_type, Descriptor, ImageConfig, ImageManifest};
+use keel_oci::{media_type, Descriptor, ImageConfig, ImageManifest, ImageRef};
 use keel_store::{BlobInfo, ImageRecord, LayerRecord, Lease, Store};
 
 use crate::error::Result;
@@ -27,8 +27,14 @@ pub fn layer_record(blob: &BlobInfo, scan: &ScanStats, media_type: &str) -> Laye
 }
 
 /// Write the config (canonical bytes, so the image ID is reproducible) and an OCI manifest, then
-/// add the image record. Returns the record; tagging is the caller's next step.
-pub fn commit_image(store: &Store, lease: &Lease, image: &NewImage) -> Result<ImageRecord> {
+/// add the image record with its `tags` in one atomic update (so a concurrent `image prune`
+/// never sees it untagged). Returns the record.
+pub fn commit_image(
+    store: &Store,
+    lease: &Lease,
+    image: &NewImage,
+    tags: &[ImageRef],
+) -> Result<ImageRecord> {
     let config_bytes = image.config.to_canonical_bytes();
     let config_digest = lease.put_bytes(&config_bytes)?;
     let layers = image
@@ -43,27 +49,31 @@ pub fn commit_image(store: &Store, lease: &Lease, image: &NewImage) -> Result<Im
     );
     let manifest = ImageManifest::oci(config, layers).to_canonical_bytes();
     let manifest_digest = lease.put_bytes(&manifest)?;
-    record_with_id(
-        store,
+    let record = new_record(
         manifest_digest,
         config_digest,
         image.config.created.clone(),
         image.layers.clone(),
         Vec::new(),
-    )
+    );
+    let names: Vec<String> = tags
+        .iter()
+        .map(|t| t.with_default_tag().to_string())
+        .collect();
+    store.put_image_tagged(record.clone(), &names)?;
+    Ok(record)
 }
 
-/// Add the record for an image whose manifest and config blobs are stored (kept as their
-/// original bytes when loaded or pulled).
-pub(crate) fn record_with_id(
-    store: &Store,
+/// The record of an image whose manifest and config blobs are stored (kept as their original
+/// bytes when loaded or pulled); the caller stores it.
+pub(crate) fn new_record(
     manifest: keel_oci::Digest,
     id: keel_oci::Digest,
     created: Option<String>,
     layers: Vec<LayerRecord>,
     repo_digests: Vec<String>,
-) -> Result<ImageRecord> {
-    let record = ImageRecord {
+) -> ImageRecord {
+    ImageRecord {
         config: id.clone(),
         id,
         manifest,
@@ -72,7 +82,5 @@ pub(crate) fn record_with_id(
         layers,
         repo_digests,
         added_at: keel_oci::time::now_rfc3339(),
-    };
-    store.put_image(record.clone())?;
-    Ok(record)
+    }
 }

@@ -111,10 +111,8 @@ pub fn import<R: Read + Send>(
             config,
             layers: vec![layer],
         },
+        options.reference.as_slice(),
     )?;
-    if let Some(reference) = &options.reference {
-        store.set_tag(&reference.with_default_tag().to_string(), &record.id)?;
-    }
     lease.release()?;
     tracing::info!(id = %record.id, "imported");
     Ok(record)

@@ -28,5 +28,5 @@ pub use error::{Error, Result};
 pub use import::{import, ImportOptions};
 pub use load::{load, LoadOptions, LoadedImage};
 pub use name::{resolve, Lookup, Resolved};
-pub use remove::{remove, RemoveEvent, RemoveOptions};
+pub use remove::{prune, remove, RemoveEvent, RemoveOptions};
 pub use save::{save, SaveOptions};

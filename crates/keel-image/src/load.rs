@@ -18,9 +18,9 @@ use keel_oci::{
     media_type, read_docker_archive_manifest, Descriptor, Digest, DockerArchiveEntry, ImageConfig,
     ImageIndex, ImageManifest, ImageRef, Platform,
 };
-use keel_store::{BlobInfo, LayerRecord, Lease, Store};
+use keel_store::{BlobInfo, ImageRecord, LayerRecord, Lease, Store};
 
-use crate::commit::record_with_id;
+use crate::commit::new_record;
 use crate::error::{archive_context, io_context, Error, Result};
 
 /// Index files larger than this are refused (a real one is a few KiB).
@@ -42,15 +42,6 @@ pub struct LoadedImage {
     pub tags: Vec<ImageRef>,
     /// Tags that pointed at another image before: (name, the old image's ID).
     pub replaced: Vec<(ImageRef, Digest)>,
-}
-
-/// An image of the archive that passed every check, not yet recorded: a load records nothing
-/// until all of its images have passed, so a bad image anywhere leaves the store as it was.
-struct Checked {
-    image: LoadedImage,
-    manifest: Digest,
-    created: Option<String>,
-    layers: Vec<LayerRecord>,
 }
 
 /// What the pass over the tar collected.
@@ -75,8 +66,8 @@ pub fn load<R: Read + Send>(
     let (_, plain) = decompress(input).map_err(io_context("reading the archive"))?;
     let contents = read_archive(&lease, plain)?;
     let platform = options.platform.clone().unwrap_or_else(Platform::host);
-    let mut checked = if contents.index_json.is_some() {
-        oci_images(store, &lease, &contents, &platform)?
+    let mut images: Vec<(LoadedImage, ImageRecord)> = if contents.index_json.is_some() {
+        oci_images(store, &contents, &platform)?
     } else if contents.manifest_json.is_some() {
         docker_images(store, &lease, &contents)?
     } else {
@@ -90,9 +81,7 @@ pub fn load<R: Read + Send>(
         if let Some(bytes) = &contents.manifest_json {
             for entry in read_docker_archive_manifest(bytes)? {
                 let config = resolve_file(&contents, &entry.config)?.digest.clone();
-                if let Some(Checked { image, .. }) =
-                    checked.iter_mut().find(|c| c.image.id == config)
-                {
+                if let Some((image, _)) = images.iter_mut().find(|(i, _)| i.id == config) {
                     for tag in names_of(&entry) {
                         if !image.tags.contains(&tag) {
                             image.tags.push(tag);
@@ -102,27 +91,21 @@ pub fn load<R: Read + Send>(
             }
         }
     }
-    for c in &checked {
-        record_with_id(
-            store,
-            c.manifest.clone(),
-            c.image.id.clone(),
-            c.created.clone(),
-            c.layers.clone(),
-            Vec::new(),
-        )?;
-    }
-    let mut images: Vec<LoadedImage> = checked.into_iter().map(|c| c.image).collect();
-    for image in &mut images {
-        for tag in &image.tags {
-            let previous = store.set_tag(&tag.to_string(), &image.id)?;
-            if let Some(old) = previous.filter(|old| old != &image.id) {
+    // Each image appears with its tags in one atomic update: a concurrent `image prune` never
+    // sees it untagged (dangling) in between.
+    let mut loaded = Vec::with_capacity(images.len());
+    for (mut image, record) in images {
+        let names: Vec<String> = image.tags.iter().map(ToString::to_string).collect();
+        let previous = store.put_image_tagged(record, &names)?;
+        for (tag, old) in image.tags.iter().zip(previous) {
+            if let Some(old) = old.filter(|old| old != &image.id) {
                 image.replaced.push((tag.clone(), old));
             }
         }
+        loaded.push(image);
     }
     lease.release()?;
-    Ok(images)
+    Ok(loaded)
 }
 
 /// Stream the tar into the store.
@@ -321,8 +304,13 @@ fn names_of(entry: &DockerArchiveEntry) -> Vec<ImageRef> {
         .collect()
 }
 
-/// Images of a docker archive: configs and layers named by path in manifest.json.
-fn docker_images(store: &Store, lease: &Lease, contents: &Contents) -> Result<Vec<Checked>> {
+/// Images of a docker archive: configs and layers named by path in manifest.json. The records
+/// are returned, not stored: [`load`] stores each with its tags.
+fn docker_images(
+    store: &Store,
+    lease: &Lease,
+    contents: &Contents,
+) -> Result<Vec<(LoadedImage, ImageRecord)>> {
     let bytes = contents.manifest_json.as_deref().unwrap_or_default();
     let mut loaded = Vec::new();
     for entry in read_docker_archive_manifest(bytes)? {
@@ -350,30 +338,34 @@ fn docker_images(store: &Store, lease: &Lease, contents: &Contents) -> Result<Ve
         )
         .to_canonical_bytes();
         let manifest_digest = lease.put_bytes(&manifest)?;
-        loaded.push(Checked {
-            image: LoadedImage {
+        let record = new_record(
+            manifest_digest,
+            config_info.digest.clone(),
+            config.created.clone(),
+            layers,
+            Vec::new(),
+        );
+        loaded.push((
+            LoadedImage {
                 id: config_info.digest.clone(),
                 tags: names_of(&entry),
                 replaced: Vec::new(),
             },
-            manifest: manifest_digest,
-            created: config.created.clone(),
-            layers,
-        });
+            record,
+        ));
     }
     Ok(loaded)
 }
 
 /// Images of an OCI layout: index.json's manifests (nested indexes resolved for `platform`).
+/// The records are returned, not stored: [`load`] stores each with its tags.
 fn oci_images(
     store: &Store,
-    lease: &Lease,
     contents: &Contents,
     platform: &Platform,
-) -> Result<Vec<Checked>> {
-    let _ = lease;
+) -> Result<Vec<(LoadedImage, ImageRecord)>> {
     let index = ImageIndex::from_slice(contents.index_json.as_deref().unwrap_or_default())?;
-    let mut loaded: Vec<Checked> = Vec::new();
+    let mut loaded: Vec<(LoadedImage, ImageRecord)> = Vec::new();
     for descriptor in &index.manifests {
         let name = descriptor_name(descriptor);
         let Some(manifest_desc) = platform_manifest(store, contents, descriptor, platform, 0)?
@@ -399,24 +391,28 @@ fn oci_images(
             )?);
         }
         let id = config_info.digest.clone();
-        if !loaded.iter().any(|l| l.image.id == id) {
-            loaded.push(Checked {
-                image: LoadedImage {
+        if !loaded.iter().any(|(l, _)| l.id == id) {
+            let record = new_record(
+                info.digest.clone(),
+                id.clone(),
+                config.created.clone(),
+                layers,
+                Vec::new(),
+            );
+            loaded.push((
+                LoadedImage {
                     id: id.clone(),
                     tags: Vec::new(),
                     replaced: Vec::new(),
                 },
-                manifest: info.digest.clone(),
-                created: config.created.clone(),
-                layers,
-            });
+                record,
+            ));
         }
         if let Some(name) = name {
-            let image = &mut loaded
+            let (image, _) = loaded
                 .iter_mut()
-                .find(|l| l.image.id == id)
-                .expect("pushed above")
-                .image;
+                .find(|(l, _)| l.id == id)
+                .expect("pushed above");
             if !image.tags.contains(&name) {
                 image.tags.push(name);
             }

@@ -27,6 +27,30 @@ pub fn remove(store: &Store, input: &str, options: RemoveOptions) -> Result<Vec<
     store.update_meta(|meta| Ok(remove_in(meta, input, options)))?
 }
 
+/// `image prune`: remove each image of `ids` that is still a candidate when the metadata is
+/// edited: still present and, unless `all`, still untagged. One atomic update decides and
+/// removes, so an image another keel tagged after the caller chose its candidates (an import
+/// or load of the same image, a `keel tag`) keeps its new tag. Returns the events of every
+/// image removed, in the order of `ids`.
+pub fn prune(store: &Store, ids: &[Digest], all: bool) -> Result<Vec<RemoveEvent>> {
+    store
+        .update_meta(|meta| {
+            let mut events = Vec::new();
+            for id in ids {
+                if !meta.images.contains_key(id) || (!all && !meta.tags_of(id).is_empty()) {
+                    continue;
+                }
+                // A full ID of a present image, forced: the lookup cannot fail, and the removal
+                // cannot fail after its first edit.
+                if let Ok(removed) = remove_in(meta, id.as_str(), RemoveOptions { force: true }) {
+                    events.extend(removed);
+                }
+            }
+            Ok(events)
+        })
+        .map_err(Error::from)
+}
+
 fn remove_in(meta: &mut Meta, input: &str, options: RemoveOptions) -> Result<Vec<RemoveEvent>> {
     let resolved = resolve(meta, input)?;
     let id = resolved.id;
@@ -99,4 +123,60 @@ fn has_repo_digests(meta: &Meta, id: &Digest) -> bool {
     meta.images
         .get(id)
         .is_some_and(|i| !i.repo_digests.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use keel_store::ImageRecord;
+
+    /// An image record whose blobs are in `store` (content derived from `name`).
+    fn image(store: &Store, name: &str) -> ImageRecord {
+        let config = store.put_bytes(format!("{{\"c\":\"{name}\"}}").as_bytes());
+        let config = config.expect("config");
+        let manifest = store
+            .put_bytes(format!("{{\"m\":\"{name}\"}}").as_bytes())
+            .expect("manifest");
+        let record = crate::commit::new_record(manifest, config, None, Vec::new(), Vec::new());
+        store.put_image(record.clone()).expect("put");
+        record
+    }
+
+    /// Issue 3: prune chooses candidates from one read of the metadata and removes them later;
+    /// an image tagged in between (by another keel) must keep its tag and stay.
+    #[test]
+    fn prune_keeps_an_image_tagged_after_it_was_chosen() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(&dir.path().join("root")).expect("open");
+        let retagged = image(&store, "retagged");
+        let dangling = image(&store, "dangling");
+        let kept = image(&store, "kept");
+        store
+            .set_tag("docker.io/library/kept:1", &kept.id)
+            .expect("tag");
+        let candidates = vec![retagged.id.clone(), dangling.id.clone()];
+        store
+            .set_tag("docker.io/library/new:1", &retagged.id)
+            .expect("tag meanwhile");
+
+        let events = prune(&store, &candidates, false).expect("prune");
+        assert_eq!(events, vec![RemoveEvent::Deleted(dangling.id.clone())]);
+        let meta = store.meta().expect("meta");
+        assert!(meta.images.contains_key(&retagged.id));
+        assert_eq!(meta.tags.get("docker.io/library/new:1"), Some(&retagged.id));
+        assert!(!meta.images.contains_key(&dangling.id));
+
+        // With `all`, tagged candidates go too, tags included.
+        let events = prune(&store, &[retagged.id.clone(), kept.id.clone()], true).expect("prune");
+        assert_eq!(
+            events,
+            vec![
+                RemoveEvent::Untagged("new:1".to_owned()),
+                RemoveEvent::Deleted(retagged.id.clone()),
+                RemoveEvent::Untagged("kept:1".to_owned()),
+                RemoveEvent::Deleted(kept.id.clone()),
+            ]
+        );
+        assert!(store.meta().expect("meta").images.is_empty());
+    }
 }

@@ -51,13 +51,28 @@ impl Store {
     /// Add (or replace) an image record. Its manifest and config must be in the store and
     /// verify; its layer blobs must be present with the recorded sizes.
     pub fn put_image(&self, record: ImageRecord) -> Result<()> {
+        self.put_image_tagged(record, &[]).map(|_| ())
+    }
+
+    /// [`Store::put_image`] and [`Store::set_tag`] for each of `tags`, in one atomic update:
+    /// no other keel process ever sees the new image untagged, where a concurrent
+    /// `image prune` would take it for dangling and remove it before the tags are set.
+    /// Returns, for each tag, the image it pointed at before (which stays, untagged).
+    pub fn put_image_tagged(
+        &self,
+        record: ImageRecord,
+        tags: &[String],
+    ) -> Result<Vec<Option<Digest>>> {
         record.validate()?;
         let lock = self.lock_shared()?;
         self.verify_record_blobs(&record)?;
         let id = record.id.clone();
-        self.update_meta_locked(&lock, |meta| meta.put_image(record))?;
-        tracing::debug!(%id, "image record stored");
-        Ok(())
+        let previous = self.update_meta_locked(&lock, |meta| {
+            meta.put_image(record)?;
+            tags.iter().map(|tag| meta.set_tag(tag, &id)).collect()
+        })?;
+        tracing::debug!(%id, tags = tags.len(), "image record stored");
+        Ok(previous)
     }
 
     fn verify_record_blobs(&self, record: &ImageRecord) -> Result<()> {

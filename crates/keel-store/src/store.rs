@@ -77,7 +77,13 @@ impl Store {
         for dir in DIRS {
             fs_err::create_dir_all(root.join(dir))?;
         }
-        store.check_version()?;
+        {
+            // Shared lock: a new store's `version` goes through a file in tmp/, which another
+            // keel opening the same new store at the same instant would otherwise remove as
+            // stale (its cleanup below needs the exclusive lock, so it skips while we write).
+            let _lock = store.lock_shared()?;
+            store.check_version()?;
+        }
         // Cleanup needs the exclusive lock (no writer active, so every unlocked file is really
         // stale); if some keel is busy, leave it to the next open or to gc.
         if let Some(guard) = LockGuard::try_acquire(&store.store_lock_path(), LockMode::Exclusive)?

@@ -212,3 +212,34 @@ fn a_sigkilled_writer_leaves_only_stale_files() {
     assert_eq!(store.tags().expect("tags").get("survivor"), Some(&rec.id));
     assert!(store.check().expect("check").is_clean());
 }
+
+/// Issue 3: several keel processes opening a store that does not exist yet. Each writes
+/// `version` through a file in tmp/, and each open that wins the exclusive lock removes tmp/
+/// files as stale: the version write must hold the shared lock, or another open deletes its
+/// file between write and rename ("failed to rename ... No such file or directory").
+#[test]
+fn r3_first_opens_of_a_new_store_at_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for round in 0..20 {
+        let root = dir.path().join(format!("store-{round}"));
+        let start = std::sync::Arc::new(std::sync::Barrier::new(8));
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let (root, start) = (root.clone(), start.clone());
+                std::thread::spawn(move || {
+                    start.wait();
+                    Store::open(&root).map(|_| ())
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join()
+                .expect("thread")
+                .unwrap_or_else(|e| panic!("round {round}: concurrent first open failed: {e}"));
+        }
+        assert_eq!(
+            std::fs::read_to_string(root.join("version")).expect("version"),
+            "1\n"
+        );
+    }
+}

@@ -239,3 +239,32 @@ fn a_thousand_images_list_correctly_in_one_read() {
         assert!(images.iter().any(|r| &r.id == id && r.config == *id), "{i}");
     }
 }
+
+/// Issue 3: the record and its tags land in one update (an `image prune` by another process in
+/// between would otherwise remove the new image as dangling before it is tagged).
+#[test]
+fn put_image_tagged_stores_record_and_tags_together() {
+    let (_dir, store) = temp_store();
+    let first = make_image(&|b| store.put_bytes(b), "first", &[b"layer"]);
+    store
+        .put_image_tagged(first.clone(), &["docker.io/library/app:1".to_owned()])
+        .expect("put first");
+    let second = make_image(&|b| store.put_bytes(b), "second", &[b"layer"]);
+    let previous = store
+        .put_image_tagged(
+            second.clone(),
+            &[
+                "docker.io/library/app:1".to_owned(),
+                "docker.io/library/app:2".to_owned(),
+            ],
+        )
+        .expect("put second");
+    assert_eq!(previous, vec![Some(first.id.clone()), None]);
+    assert_eq!(
+        store.tags_of(&second.id).expect("tags"),
+        vec!["docker.io/library/app:1", "docker.io/library/app:2"]
+    );
+    // The replaced image stays, untagged.
+    assert!(store.image(&first.id).expect("image").is_some());
+    assert!(store.tags_of(&first.id).expect("tags").is_empty());
+}

@@ -10,6 +10,7 @@ mod images;
 mod import;
 mod inspect;
 mod load;
+mod output_file;
 mod prune;
 mod rmi;
 mod save;

@@ -2,7 +2,7 @@
 //! reclaim the space their blobs held.
 
 use anyhow::anyhow;
-use keel_image::{RemoveEvent, RemoveOptions};
+use keel_image::RemoveEvent;
 use keel_oci::ImageConfig;
 use keel_store::GcOptions;
 
@@ -53,18 +53,13 @@ pub fn run(global: &GlobalArgs, args: PruneArgs) -> CliResult {
         }
         candidates.push(image.id.clone());
     }
+    // The candidates were chosen from a snapshot of the metadata; `prune` re-checks each one
+    // in the same atomic update that removes it (another keel may have tagged it meanwhile).
     let mut lines = String::new();
-    for id in candidates {
-        // Another keel may have removed it meanwhile: that is not an error for prune.
-        let Ok(events) = keel_image::remove(&store, id.as_str(), RemoveOptions { force: true })
-        else {
-            continue;
-        };
-        for event in events {
-            match event {
-                RemoveEvent::Untagged(name) => lines.push_str(&format!("untagged: {name}\n")),
-                RemoveEvent::Deleted(id) => lines.push_str(&format!("deleted: {id}\n")),
-            }
+    for event in keel_image::prune(&store, &candidates, args.all)? {
+        match event {
+            RemoveEvent::Untagged(name) => lines.push_str(&format!("untagged: {name}\n")),
+            RemoveEvent::Deleted(id) => lines.push_str(&format!("deleted: {id}\n")),
         }
     }
     let report = store.gc(GcOptions::default())?;

@@ -24,6 +24,8 @@ pub struct BuildOptions {
     /// The context directory (read in place, never copied).
     pub context: PathBuf,
     pub resolve: ResolveOptions,
+    /// `-t`: names for the image, set in the same update that records it.
+    pub tags: Vec<keel_oci::ImageRef>,
     /// `--label`: added to the final image's config.
     pub labels: BTreeMap<String, String>,
     /// `--no-cache`: build every step; results still go into the cache.
@@ -41,7 +43,7 @@ pub struct Ports<'a> {
     pub images: &'a dyn ImageSource,
 }
 
-/// Build the target stage and commit it as an image (untagged: the caller tags it).
+/// Build the target stage and commit it as an image named by `options.tags`.
 pub fn build(
     store: &Store,
     options: &BuildOptions,
@@ -86,6 +88,9 @@ pub fn build(
     let image_key = image_key(&target);
     if !options.no_cache {
         if let Some(record) = cached_image(store, &image_key)? {
+            for tag in &options.tags {
+                store.set_tag(&tag.to_string(), &record.id)?;
+            }
             lease.release()?;
             return Ok(record);
         }
@@ -97,6 +102,7 @@ pub fn build(
             config: target.config,
             layers: target.layers,
         },
+        &options.tags,
     )?;
     store.put_cache_record(
         &image_key,

@@ -93,6 +93,7 @@ fn options(context: &Path, dockerfile: &str, build_args: &[(&str, &str)]) -> Bui
             target_platform: Platform::new("linux", "amd64", ""),
             build_platform: Platform::new("linux", "amd64", ""),
         },
+        tags: Vec::new(),
         labels: BTreeMap::new(),
         no_cache: false,
         network: Network::Host,

@@ -74,6 +74,7 @@ pub fn run(
         dockerfile_name: source.name.clone(),
         context,
         resolve,
+        tags: tags.clone(),
         labels,
         no_cache: args.no_cache,
         network,
@@ -107,7 +108,6 @@ pub fn run(
     let export_started = Instant::now();
     let mut details = vec![(format!("writing image {}", record.id), Duration::ZERO)];
     for tag in &tags {
-        store.set_tag(&tag.to_string(), &record.id)?;
         details.push((format!("naming to {tag}"), Duration::ZERO));
     }
     if let Some(path) = &args.iidfile {

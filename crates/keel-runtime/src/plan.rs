@@ -28,6 +28,10 @@ use crate::spec::{Network, UserSpec};
 /// `copy_mount_options`, at most `PAGE_SIZE` bytes including the NUL).
 pub(crate) const MOUNT_DATA_MAX: usize = 4095;
 
+/// Longest string `fsconfig(FSCONFIG_SET_STRING)` accepts, NUL excluded (fs/fsopen.c copies the
+/// value with `strndup_user(value, 256)`).
+pub(crate) const FSCONFIG_STRING_MAX: usize = 255;
+
 /// The host devices bound into the new `/dev` (runc's and Docker's default device list, made by
 /// binding instead of `mknod` so the same code works in a user namespace later).
 pub(crate) const DEVICES: [&str; 6] = ["null", "zero", "full", "random", "urandom", "tty"];
@@ -277,7 +281,18 @@ fn overlay_action(
             data: cstr(&data)?,
         });
     }
-    // fsconfig takes each path verbatim: no escaping.
+    // fsconfig takes each path verbatim (no escaping), but each at most 255 bytes long.
+    if let Some(long) = (lowerdirs.iter().map(PathBuf::as_path))
+        .chain([upperdir, workdir])
+        .find(|p| p.as_os_str().len() > FSCONFIG_STRING_MAX)
+    {
+        return Err(Error::invalid(format!(
+            "overlay layer path {} is longer than {FSCONFIG_STRING_MAX} bytes, which Linux's \
+             fsconfig refuses; with {} layers the mount(2) options do not fit in a page either",
+            long.display(),
+            lowerdirs.len()
+        )));
+    }
     let mut options = Vec::with_capacity(lowerdirs.len() + 5);
     for dir in lowerdirs {
         options.push((cstr("lowerdir+")?, cpath(dir)?));
@@ -642,6 +657,18 @@ mod tests {
             .ends_with(&format!("{:064}/fs", 0)));
         assert_eq!(options[300].0.to_str().unwrap(), "upperdir");
         assert!(plan.actions[1].describe(0).contains("lowerdir+="));
+    }
+
+    #[test]
+    fn deep_overlays_with_over_long_paths_are_refused_up_front() {
+        let long = PathBuf::from(format!("/{}", "x".repeat(300)));
+        let rootfs = RootfsMount::Overlay {
+            lowerdirs: vec![long; 20],
+            upperdir: PathBuf::from("/u"),
+            workdir: PathBuf::from("/w"),
+        };
+        let err = build(&layout(rootfs, Network::Host), exec()).unwrap_err();
+        assert!(err.to_string().contains("longer than 255 bytes"), "{err}");
     }
 
     #[test]

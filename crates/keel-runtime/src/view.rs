@@ -355,4 +355,49 @@ mod tests {
             .meta
             .is_file());
     }
+
+    #[test]
+    fn whiteouts_and_opaque_directories_hide_lower_entries() {
+        // mknod of a 0/0 device and trusted.* xattrs need root.
+        if !rustix::process::geteuid().is_root() {
+            assert!(
+                std::env::var_os("KEEL_TEST_PRIVILEGED").is_none(),
+                "needs root"
+            );
+            eprintln!("skipped whiteouts_and_opaque_directories_hide_lower_entries: needs root");
+            return;
+        }
+        let tmp = tempfile::tempdir().unwrap();
+        let (upper, lower) = (tmp.path().join("u"), tmp.path().join("l"));
+        for d in ["etc", "opt/old"] {
+            std::fs::create_dir_all(lower.join(d)).unwrap();
+        }
+        std::fs::write(lower.join("etc/shadow"), "x").unwrap();
+        std::fs::write(lower.join("opt/old/f"), "x").unwrap();
+        std::fs::create_dir_all(upper.join("etc")).unwrap();
+        std::fs::create_dir_all(upper.join("opt")).unwrap();
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            upper.join("etc/shadow"),
+            rustix::fs::FileType::CharacterDevice,
+            rustix::fs::Mode::from_raw_mode(0),
+            0,
+        )
+        .unwrap();
+        rustix::fs::setxattr(
+            upper.join("opt"),
+            "trusted.overlay.opaque",
+            b"y",
+            rustix::fs::XattrFlags::empty(),
+        )
+        .unwrap();
+        let view = RootView::new(&Rootfs::Overlay {
+            lowerdirs: vec![lower],
+            upperdir: upper,
+            workdir: tmp.path().join("w"),
+        });
+        assert!(view.resolve("/etc/shadow", true).unwrap().entry.is_none());
+        assert!(view.resolve("/opt/old/f", true).unwrap().entry.is_none());
+        assert!(view.resolve("/opt", true).unwrap().entry.is_some());
+    }
 }

@@ -82,6 +82,10 @@ fn start(args: &ChildArgs<'_>) -> Step {
         }
     }
     close(args.start);
+    // A session of its own, without a controlling terminal, as runc's init does: the caller's
+    // job control (^C, ^Z on its terminal) is not the process's business; if the caller dies
+    // of it, the death signal above ends the process.
+    at(rustix::process::setsid())?;
     rustix::process::umask(Mode::from_raw_mode(0o022));
     Ok(())
 }

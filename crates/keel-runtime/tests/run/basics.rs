@@ -72,7 +72,16 @@ fn the_command_is_pid_1() {
     }
     let tmp = tempfile::tempdir().unwrap();
     let root = busybox(&tmp.path().join("root"));
-    assert_eq!(stdout_of("echo $$", Rootfs::Dir(root), |_| {}), "1\n");
+    // Also its own session and process group, with no controlling terminal
+    // (/proc/PID/stat fields 5 to 7: pgrp, session, tty_nr).
+    assert_eq!(
+        stdout_of(
+            "echo $$; cut -d' ' -f5-7 /proc/1/stat",
+            Rootfs::Dir(root),
+            |spec| spec.stdin = keel_runtime::Stdio::Inherit
+        ),
+        "1\n1 1 0\n"
+    );
 }
 
 #[test]

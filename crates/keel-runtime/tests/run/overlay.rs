@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
-use keel_runtime::{ProcessSpec, Rootfs, RunSpec};
+use keel_runtime::{BindMount, ProcessSpec, Rootfs, RunSpec};
 
 use crate::common::{busybox, overlay, require_root, stdout_of};
 
@@ -163,4 +163,39 @@ fn a_directory_rootfs_gets_its_mount_points_back_out() {
             .collect::<BTreeMap<_, _>>()
     };
     assert_eq!(strip(tree(&root)), strip(before));
+}
+
+#[test]
+fn an_overlay_without_lower_layers_runs() {
+    if !require_root("an_overlay_without_lower_layers_runs") {
+        return;
+    }
+    // FROM scratch: no image layer at all; the static busybox comes in through a bind mount.
+    let tmp = tempfile::tempdir().unwrap();
+    let (upper, work) = (tmp.path().join("upper"), tmp.path().join("work"));
+    std::fs::create_dir(&upper).unwrap();
+    std::fs::create_dir(&work).unwrap();
+    let rootfs = Rootfs::Overlay {
+        lowerdirs: vec![],
+        upperdir: upper.clone(),
+        workdir: work,
+    };
+    let mut spec = RunSpec::new(
+        ProcessSpec::new([
+            "/bin/busybox",
+            "sh",
+            "-c",
+            "echo made > /out; /bin/busybox ls /",
+        ]),
+        rootfs,
+    );
+    spec.mounts = vec![BindMount {
+        source: "/bin/busybox".into(),
+        target: "/bin/busybox".to_owned(),
+        readonly: true,
+    }];
+    let status = keel_runtime::run(&spec).unwrap();
+    assert!(status.success(), "{status}");
+    let entries: Vec<PathBuf> = tree(&upper).into_keys().collect();
+    assert_eq!(entries, [PathBuf::from("out")]);
 }

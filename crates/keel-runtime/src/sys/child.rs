@@ -82,6 +82,15 @@ fn start(args: &ChildArgs<'_>) -> Step {
         }
     }
     close(args.start);
+    // Other threads of the caller may be starting processes too, and their pipes are in this
+    // copy of the descriptor table: a reader waiting for end-of-file on one of them (another
+    // run's report pipe, the caller's stdout pipe) would wait for this setup to finish.
+    close_inherited([
+        args.report.as_raw_fd(),
+        args.stdio[0].as_raw_fd(),
+        args.stdio[1].as_raw_fd(),
+        args.stdio[2].as_raw_fd(),
+    ]);
     // A session of its own, without a controlling terminal, as runc's init does: the caller's
     // job control (^C, ^Z on its terminal) is not the process's business; if the caller dies
     // of it, the death signal above ends the process.
@@ -147,6 +156,31 @@ fn default_action(signal: c_int) {
         let mut action: libc::sigaction = std::mem::zeroed();
         action.sa_sigaction = libc::SIG_DFL;
         libc::sigaction(signal, &action, std::ptr::null_mut());
+    }
+}
+
+/// Close every descriptor from 3 up except `keep`, with close_range over the gaps. Without
+/// close_range (Linux < 5.9) nothing is closed here; close-on-exec still applies at `execve`.
+fn close_inherited(mut keep: [c_int; 4]) {
+    keep.sort_unstable();
+    let mut low: c_int = 3;
+    for fd in keep {
+        if fd > low {
+            close_range(low as libc::c_uint, (fd - 1) as libc::c_uint, 0);
+        }
+        if fd >= low {
+            low = fd + 1;
+        }
+    }
+    close_range(low as libc::c_uint, libc::c_uint::MAX, 0);
+}
+
+fn close_range(first: libc::c_uint, last: libc::c_uint, flags: libc::c_uint) {
+    // SAFETY: close_range only acts on this process's descriptor table; the descriptors it
+    // closes are not used by the child afterwards (the caller's OwnedFds are never dropped
+    // here: the child ends in execve or _exit).
+    unsafe {
+        libc::syscall(libc::SYS_close_range, first, last, flags);
     }
 }
 
@@ -381,16 +415,12 @@ fn wire_stdio(stdio: [BorrowedFd<'_>; 3]) -> Step {
     at(rustix::stdio::dup2_stdout(&stdout))?;
     at(rustix::stdio::dup2_stderr(&stderr))?;
     drop((stdin, stdout, stderr));
-    // SAFETY: close_range with CLOSE_RANGE_CLOEXEC only sets flags on descriptors. Kernels
-    // before 5.11 return EINVAL/ENOSYS; then only the caller's own O_CLOEXEC discipline holds.
-    unsafe {
-        libc::syscall(
-            libc::SYS_close_range,
-            3 as libc::c_uint,
-            libc::c_uint::MAX,
-            libc::CLOSE_RANGE_CLOEXEC as libc::c_uint,
-        );
-    }
+    // Kernels before 5.11 refuse the flag; then only the descriptors' own O_CLOEXEC holds.
+    close_range(
+        3,
+        libc::c_uint::MAX,
+        libc::CLOSE_RANGE_CLOEXEC as libc::c_uint,
+    );
     Ok(())
 }
 

@@ -10,6 +10,9 @@
 //! exist and wait for them). So the child runs only [`child::main`]: raw system calls on data
 //! the caller prepared ([`crate::plan`]), no allocation, no locks, until `execve` or `_exit`.
 //!
+//! Every signal is blocked in the calling thread across `clone`, so no handler of the caller
+//! runs in the child before it has put every disposition back to the default.
+//!
 //! Two descriptors connect the processes: a socket pair the caller writes one byte to once
 //! the child exists (the child first sets `PR_SET_PDEATHSIG` and then waits for that byte, so a
 //! caller that died in between is noticed as end-of-file instead of leaving an orphan), and a
@@ -172,6 +175,9 @@ pub(crate) fn spawn(plan: &ChildPlan, stdio: [BorrowedFd<'_>; 3]) -> Result<Pid,
     if plan.new_net {
         flags |= libc::CLONE_NEWNET;
     }
+    // Every signal blocked across clone (as posix_spawn does): a handler of the caller must not
+    // run in the child before the child has reset the dispositions and then unblocks them.
+    let mask = SignalsBlocked::new();
     // SAFETY: the raw clone syscall with no CLONE_VM and a null stack behaves like fork: the
     // child gets a copy of this address space and continues here with ret == 0. The other
     // arguments (parent_tid, child_tid, tls) are unused without the matching flags, so their
@@ -190,6 +196,7 @@ pub(crate) fn spawn(plan: &ChildPlan, stdio: [BorrowedFd<'_>; 3]) -> Result<Pid,
             report: report.as_fd(),
         });
     }
+    drop(mask);
     if ret < 0 {
         return Err(SpawnError::Sys {
             op: "clone the isolated process",
@@ -233,6 +240,34 @@ pub(crate) fn spawn(plan: &ChildPlan, stdio: [BorrowedFd<'_>; 3]) -> Result<Pid,
             op: "read the child's report",
             source: io::Error::from(io::ErrorKind::UnexpectedEof),
         }),
+    }
+}
+
+/// This thread's signal mask with every signal blocked; the previous mask comes back on drop.
+struct SignalsBlocked {
+    old: libc::sigset_t,
+}
+
+impl SignalsBlocked {
+    fn new() -> SignalsBlocked {
+        // SAFETY: sigfillset and pthread_sigmask write the sigset_t values we own; a zeroed
+        // sigset_t is a valid (empty) set to start from.
+        unsafe {
+            let mut all: libc::sigset_t = std::mem::zeroed();
+            let mut old: libc::sigset_t = std::mem::zeroed();
+            libc::sigfillset(&mut all);
+            libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
+            SignalsBlocked { old }
+        }
+    }
+}
+
+impl Drop for SignalsBlocked {
+    fn drop(&mut self) {
+        // SAFETY: restores the mask saved in new() for this same thread.
+        unsafe {
+            libc::pthread_sigmask(libc::SIG_SETMASK, &self.old, std::ptr::null_mut());
+        }
     }
 }
 

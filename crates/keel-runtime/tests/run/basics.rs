@@ -212,3 +212,19 @@ fn signals_the_caller_ignores_are_default_again() {
     .unwrap();
     assert_eq!(out.stdout, "SigIgn:\t0000000000000000\n");
 }
+
+#[test]
+fn no_descriptor_of_the_caller_leaks_in() {
+    if !require_root("no_descriptor_of_the_caller_leaks_in") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let root = busybox(&tmp.path().join("root"));
+    // A descriptor without close-on-exec, as a careless library in the caller might leave.
+    let leaky = std::fs::File::open("/etc/hostname").unwrap();
+    rustix::io::fcntl_setfd(&leaky, rustix::io::FdFlags::empty()).unwrap();
+    // ls lists 0-2 and the descriptor it reads the directory with.
+    let out = stdout_of("ls /proc/self/fd", Rootfs::Dir(root), |_| {});
+    assert_eq!(out, "0\n1\n2\n3\n");
+    drop(leaky);
+}

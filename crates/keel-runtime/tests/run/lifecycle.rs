@@ -63,10 +63,12 @@ fn helper_start_and_exit() {
     let Some(root) = std::env::var_os("KEEL_RUNTIME_HELPER_ROOT") else {
         return;
     };
-    let spec = RunSpec::new(
+    let mut spec = RunSpec::new(
         ProcessSpec::new(["sleep", "1000"]),
         Rootfs::Dir(root.into()),
     );
+    // In the calling test's tempdir: the forgotten Child cannot remove its run directory.
+    spec.scratch_dir = std::env::var_os("KEEL_RUNTIME_HELPER_SCRATCH").map(Into::into);
     let child = keel_runtime::spawn(&spec).unwrap();
     println!("pid {}", child.id());
     // Leave without the Drop that would kill it: only the parent-death signal can.
@@ -83,6 +85,7 @@ fn the_namespace_dies_with_the_caller() {
     let out = Command::new(std::env::current_exe().unwrap())
         .args(["--exact", "lifecycle::helper_start_and_exit", "--nocapture"])
         .env("KEEL_RUNTIME_HELPER_ROOT", &root)
+        .env("KEEL_RUNTIME_HELPER_SCRATCH", tmp.path())
         .stdin(StdStdio::null())
         .output()
         .unwrap();

@@ -129,12 +129,13 @@ pub(crate) fn prepare(spec: &RunSpec) -> Result<Prepared> {
                     upperdir: upperdir.clone(),
                     workdir: workdir.clone(),
                 },
-                Stubs::new(&view, StubPlace::InitLayer(init)),
+                Stubs::new(&view, StubPlace::InitLayer(init), &mut scratch.stubs),
             )
         }
         Rootfs::Dir(dir) => (
             RootfsMount::Bind(dir.clone()),
-            Stubs::new(&view, StubPlace::Rootfs(dir.clone())),
+            // Recorded straight into `scratch`: an error below still removes them.
+            Stubs::new(&view, StubPlace::Rootfs(dir.clone()), &mut scratch.stubs),
         ),
     };
 
@@ -207,7 +208,6 @@ pub(crate) fn prepare(spec: &RunSpec) -> Result<Prepared> {
     // by depth the same way).
     binds.sort_by_key(|b| components(&b.target).len());
     stubs.finish()?;
-    scratch.stubs = std::mem::take(&mut stubs.created);
 
     let layout = Layout {
         rootfs,
@@ -365,18 +365,19 @@ enum StubPlace {
 struct Stubs<'a> {
     view: &'a RootView,
     place: StubPlace,
-    created: Vec<PathBuf>,
+    /// Host paths created in a directory rootfs, parents first.
+    created: &'a mut Vec<PathBuf>,
     /// Init-layer copies of the image's directories, whose times are set last (creating
     /// entries in them changes their mtime).
     copied: Vec<(PathBuf, Metadata)>,
 }
 
 impl<'a> Stubs<'a> {
-    fn new(view: &'a RootView, place: StubPlace) -> Stubs<'a> {
+    fn new(view: &'a RootView, place: StubPlace, created: &'a mut Vec<PathBuf>) -> Stubs<'a> {
         Stubs {
             view,
             place,
-            created: Vec::new(),
+            created,
             copied: Vec::new(),
         }
     }
@@ -547,7 +548,8 @@ mod tests {
         std::fs::create_dir_all(root.join("proc")).unwrap();
         let rootfs = Rootfs::Dir(root.clone());
         let view = RootView::new(&rootfs);
-        let mut stubs = Stubs::new(&view, StubPlace::Rootfs(root.clone()));
+        let mut created = Vec::new();
+        let mut stubs = Stubs::new(&view, StubPlace::Rootfs(root.clone()), &mut created);
         assert_eq!(
             stubs.mount_point("/proc", Kind::Dir, "proc").unwrap(),
             PathBuf::from("/proc")
@@ -558,13 +560,12 @@ mod tests {
                 .unwrap(),
             PathBuf::from("/etc/hosts")
         );
-        assert_eq!(stubs.created, [root.join("etc"), root.join("etc/hosts")]);
         // /proc is a directory: a file cannot be mounted there.
         assert!(matches!(
             stubs.mount_point("/proc", Kind::File, "x"),
             Err(Error::MountTarget { .. })
         ));
-        let created = std::mem::take(&mut stubs.created);
+        assert_eq!(created, [root.join("etc"), root.join("etc/hosts")]);
         drop(Scratch {
             dir: None,
             stubs: created,
@@ -578,10 +579,10 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let root = tmp.path().to_path_buf();
         let view = RootView::new(&Rootfs::Dir(root.clone()));
-        let mut stubs = Stubs::new(&view, StubPlace::Rootfs(root.clone()));
+        let mut created = Vec::new();
+        let mut stubs = Stubs::new(&view, StubPlace::Rootfs(root.clone()), &mut created);
         stubs.mount_point("/data/x", Kind::Dir, "bind").unwrap();
         std::fs::write(root.join("data/kept"), "written by the process").unwrap();
-        let created = std::mem::take(&mut stubs.created);
         drop(Scratch {
             dir: None,
             stubs: created,
@@ -609,7 +610,8 @@ mod tests {
             workdir: tmp.path().join("work"),
         };
         let view = RootView::new(&rootfs);
-        let mut stubs = Stubs::new(&view, StubPlace::InitLayer(init.clone()));
+        let mut created = Vec::new();
+        let mut stubs = Stubs::new(&view, StubPlace::InitLayer(init.clone()), &mut created);
         stubs
             .mount_point("/etc/hosts", Kind::File, "hosts")
             .unwrap();
@@ -621,7 +623,7 @@ mod tests {
         assert_eq!(mode, 0o750);
         let mtime = |p: &Path| std::fs::metadata(p).unwrap().mtime();
         assert_eq!(mtime(&init.join("etc")), mtime(&lower.join("etc")));
-        assert!(stubs.created.is_empty());
+        assert!(created.is_empty());
         assert_eq!(std::fs::read_dir(&upper).unwrap().count(), 0);
         assert!(!lower.join("etc/hosts").exists());
     }

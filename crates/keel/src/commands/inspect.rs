@@ -59,7 +59,8 @@ pub fn run(global: &GlobalArgs, args: InspectArgs, scope: Scope) -> CliResult {
         Some(t) => {
             let mut out = String::new();
             for item in &found {
-                let value = serde_json::to_value(item).map_err(anyhow::Error::from)?;
+                let mut value = serde_json::to_value(item).map_err(anyhow::Error::from)?;
+                with_struct_fields(&mut value);
                 out.push_str(
                     &t.execute(&value, &Options::document())
                         .map_err(|e| anyhow!(e))?,
@@ -79,6 +80,32 @@ pub fn run(global: &GlobalArgs, args: InspectArgs, scope: Scope) -> CliResult {
         ui::report::item_error(&anyhow!(message));
     }
     Ok(i32::from(!missing.is_empty()))
+}
+
+/// The fields of docker's image `Config` struct. The JSON leaves empty ones out, but a template
+/// sees a Go struct, where `{{.Config.OnBuild}}` is a nil slice, never a missing key.
+const CONFIG_FIELDS: &[&str] = &[
+    "User",
+    "ExposedPorts",
+    "Env",
+    "Entrypoint",
+    "Cmd",
+    "Volumes",
+    "WorkingDir",
+    "Labels",
+    "StopSignal",
+    "ArgsEscaped",
+    "Healthcheck",
+    "OnBuild",
+    "Shell",
+];
+
+fn with_struct_fields(value: &mut Value) {
+    if let Some(Value::Object(config)) = value.get_mut("Config") {
+        for field in CONFIG_FIELDS {
+            config.entry((*field).to_owned()).or_insert(Value::Null);
+        }
+    }
 }
 
 /// docker's `ImageInspect`, fields in docker's order (serde_json maps would sort them).

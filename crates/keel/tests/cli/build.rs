@@ -1,0 +1,399 @@
+//! `keel build` end to end on a busybox base: real RUN steps (root: namespaces and overlayfs),
+//! layers, the cache and its explanations, multi-stage builds, reproducible digests.
+
+use std::path::Path;
+use std::process::Output;
+
+use crate::support::{assert_success, busybox_or_skip, stderr, stdout, Keel};
+
+/// RUN needs root; skip otherwise (CI runs as root with KEEL_TEST_PRIVILEGED=1).
+fn root_or_skip() -> bool {
+    if rustix_is_root() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("KEEL_TEST_PRIVILEGED").is_none(),
+        "KEEL_TEST_PRIVILEGED=1 but not root"
+    );
+    eprintln!("skipping: keel build with RUN needs root");
+    false
+}
+
+fn rustix_is_root() -> bool {
+    // SAFETY-free: /proc/self/status names the effective uid.
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.to_owned())
+        })
+        .and_then(|l| l.split_whitespace().nth(2).map(|u| u == "0"))
+        .unwrap_or(false)
+}
+
+/// A store with `localhost/busybox:latest` and a context directory `ctx/`.
+fn setup(keel: &Keel, tar: &Path) -> std::path::PathBuf {
+    keel.import(tar, Some("localhost/busybox:latest"), 0, &[]);
+    let ctx = keel.dir().join("ctx");
+    std::fs::create_dir_all(&ctx).expect("mkdir ctx");
+    ctx
+}
+
+fn write(ctx: &Path, name: &str, text: &str) {
+    let path = ctx.join(name);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).expect("mkdir");
+    }
+    std::fs::write(path, text).expect("write");
+}
+
+fn build(keel: &Keel, ctx: &Path, extra: &[&str]) -> Output {
+    let ctx = ctx.to_str().expect("utf-8");
+    let mut args = vec!["build", "--progress=plain"];
+    args.extend_from_slice(extra);
+    args.push(ctx);
+    keel.run(&args)
+}
+
+/// `cat FILE` inside the image, read from `keel save` output (no container needed).
+fn file_in_image(keel: &Keel, image: &str, path: &str) -> Option<String> {
+    let out = keel.dir().join("img.tar");
+    keel.ok(&["save", "-o", out.to_str().expect("utf-8"), image]);
+    let bytes = std::fs::read(&out).expect("archive");
+    let files = crate::support::tar_files(&bytes);
+    let manifest: serde_json::Value = serde_json::from_slice(
+        &files
+            .iter()
+            .find(|(n, _)| n == "manifest.json")
+            .expect("manifest.json")
+            .1,
+    )
+    .expect("json");
+    let mut found = None;
+    for layer in manifest[0]["Layers"].as_array().expect("layers") {
+        let name = layer.as_str().expect("str");
+        let data = &files.iter().find(|(n, _)| n == name).expect("layer").1;
+        for (entry, content) in crate::support::tar_files(data) {
+            let entry = entry.trim_start_matches("./");
+            if entry == path.trim_start_matches('/') {
+                found = Some(String::from_utf8_lossy(&content).into_owned());
+            }
+            if entry == format!("{}/.wh.{}", parent(path), base(path)).trim_start_matches('/') {
+                found = None;
+            }
+        }
+    }
+    found
+}
+
+fn parent(p: &str) -> &str {
+    p.rsplit_once('/').map_or("", |(a, _)| a)
+}
+
+fn base(p: &str) -> &str {
+    p.rsplit('/').next().unwrap_or(p)
+}
+
+#[test]
+fn every_instruction_lands_in_the_config_and_the_layers() {
+    let tar = busybox_or_skip!();
+    if !root_or_skip() {
+        return;
+    }
+    let keel = Keel::new();
+    let ctx = setup(&keel, tar);
+    write(&ctx, "hello.txt", "hello\n");
+    write(&ctx, "sub/a.txt", "a\n");
+    // A tar.gz that ADD extracts.
+    let mut gz = Vec::new();
+    {
+        let layer = crate::support::layer(&[("added/x.txt", "from the archive\n")]);
+        let mut enc = flate2_like_gzip(&layer);
+        gz.append(&mut enc);
+    }
+    std::fs::write(ctx.join("bundle.tar.gz"), &gz).expect("write");
+    write(
+        &ctx,
+        "Dockerfile",
+        "FROM localhost/busybox:latest
+ARG GREETING=hi
+ENV APP_HOME=/srv/app PATH=/usr/local/bin:/usr/bin:/bin
+LABEL org.example.team=keel
+WORKDIR $APP_HOME
+COPY hello.txt ./
+COPY sub/ ./sub/
+ADD bundle.tar.gz /opt/
+RUN echo \"$GREETING from $(id -u)\" > greeting.txt && rm /bin/vi
+USER app
+RUN id -u > /tmp/whoami
+EXPOSE 8080/tcp 9000
+VOLUME /data
+STOPSIGNAL SIGTERM
+HEALTHCHECK --interval=5s --retries=3 CMD wget -q -O- localhost:8080
+SHELL [\"/bin/sh\", \"-c\"]
+ONBUILD RUN echo child
+ENTRYPOINT [\"/bin/sh\", \"-c\"]
+CMD [\"echo hello\"]
+",
+    );
+    let out = build(&keel, &ctx, &["-t", "every:1"]);
+    assert_success(&out, &["build"]);
+    let config: serde_json::Value =
+        serde_json::from_str(&keel.inspect("{{json .Config}}", "every:1")).expect("json");
+    assert_eq!(config["User"], "app");
+    assert_eq!(config["WorkingDir"], "/srv/app");
+    assert_eq!(config["Labels"]["org.example.team"], "keel");
+    assert!(config["ExposedPorts"].get("9000/tcp").is_some());
+    assert!(config["Volumes"].get("/data").is_some());
+    assert_eq!(config["StopSignal"], "SIGTERM");
+    assert_eq!(config["Healthcheck"]["Interval"], 5_000_000_000u64);
+    assert_eq!(config["OnBuild"][0], "RUN echo child");
+    assert_eq!(config["Entrypoint"][1], "-c");
+    assert_eq!(config["Cmd"][0], "echo hello");
+    assert!(config["Env"]
+        .as_array()
+        .expect("env")
+        .iter()
+        .any(|e| e == "APP_HOME=/srv/app"));
+    assert_eq!(
+        file_in_image(&keel, "every:1", "/srv/app/hello.txt").as_deref(),
+        Some("hello\n")
+    );
+    assert_eq!(
+        file_in_image(&keel, "every:1", "/srv/app/sub/a.txt").as_deref(),
+        Some("a\n")
+    );
+    assert_eq!(
+        file_in_image(&keel, "every:1", "/opt/added/x.txt").as_deref(),
+        Some("from the archive\n")
+    );
+    assert_eq!(
+        file_in_image(&keel, "every:1", "/srv/app/greeting.txt").as_deref(),
+        Some("hi from 0\n")
+    );
+    assert_eq!(
+        file_in_image(&keel, "every:1", "/tmp/whoami").as_deref(),
+        Some("1000\n")
+    );
+    assert_eq!(
+        file_in_image(&keel, "every:1", "/bin/vi"),
+        None,
+        "deleted by a whiteout"
+    );
+
+    // ONBUILD runs in a stage built on it.
+    write(&ctx, "Dockerfile", "FROM every:1\nUSER root\n");
+    let out = build(&keel, &ctx, &["-t", "child:1"]);
+    assert_success(&out, &["build"]);
+    assert!(stderr(&out).contains("child"), "{}", stderr(&out));
+    let onbuild = keel.inspect("{{json .Config.OnBuild}}", "child:1");
+    assert!(
+        onbuild == "null" || onbuild == "[]",
+        "triggers are not inherited: {onbuild}"
+    );
+}
+
+/// gzip via the system tool (keel's tests avoid a direct flate2 dependency).
+fn flate2_like_gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut child = std::process::Command::new("gzip")
+        .arg("-c")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("gzip runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(data)
+        .expect("write");
+    child.wait_with_output().expect("gzip").stdout
+}
+
+const TWO_STAGES: &str = "FROM localhost/busybox:latest AS builder
+WORKDIR /src
+ARG VERSION=1
+COPY deps.txt ./
+RUN cat deps.txt > deps.out
+COPY main.txt ./
+RUN echo \"built $VERSION: $(cat main.txt)\" > app
+FROM localhost/busybox:latest
+WORKDIR /app
+COPY --from=builder /src/app ./
+EXPOSE 8081
+CMD [\"cat\", \"/app/app\"]
+";
+
+fn misses(out: &Output) -> Vec<String> {
+    stderr(out)
+        .lines()
+        .filter_map(|l| l.split_once(" cache miss: ").map(|(_, r)| r.to_owned()))
+        .collect()
+}
+
+fn cached(out: &Output) -> usize {
+    stderr(out)
+        .lines()
+        .filter(|l| l.ends_with(" CACHED"))
+        .count()
+}
+
+#[test]
+fn cache_hits_misses_and_their_reasons() {
+    let tar = busybox_or_skip!();
+    if !root_or_skip() {
+        return;
+    }
+    let keel = Keel::new();
+    let ctx = setup(&keel, tar);
+    write(&ctx, "deps.txt", "dep 1\n");
+    write(&ctx, "main.txt", "main 1\n");
+    write(&ctx, "notes.md", "not copied\n");
+    write(&ctx, "Dockerfile", TWO_STAGES);
+    let first = build(&keel, &ctx, &["-t", "app:1"]);
+    assert_success(&first, &["build"]);
+    assert_eq!(
+        file_in_image(&keel, "app:1", "/app/app").as_deref(),
+        Some("built 1: main 1\n")
+    );
+    let id = keel.inspect("{{.Id}}", "app:1");
+
+    let again = build(&keel, &ctx, &["-t", "app:1"]);
+    assert_success(&again, &["build"]);
+    assert!(misses(&again).is_empty(), "{}", stderr(&again));
+    assert_eq!(cached(&again), 7);
+    assert_eq!(
+        keel.inspect("{{.Id}}", "app:1"),
+        id,
+        "a no-op rebuild gives the same image"
+    );
+
+    write(&ctx, "notes.md", "edited\n");
+    let untouched = build(&keel, &ctx, &["-t", "app:1"]);
+    assert!(
+        misses(&untouched).is_empty(),
+        "a file no COPY selects: {}",
+        stderr(&untouched)
+    );
+
+    write(&ctx, "main.txt", "main 2\n");
+    let changed = build(&keel, &ctx, &["-t", "app:1"]);
+    assert_success(&changed, &["build"]);
+    assert_eq!(
+        misses(&changed),
+        [
+            "1 file changed: main.txt (content)",
+            "an earlier step changed",
+            "the --from source changed"
+        ]
+    );
+    assert_eq!(
+        file_in_image(&keel, "app:1", "/app/app").as_deref(),
+        Some("built 1: main 2\n")
+    );
+
+    let arg = build(&keel, &ctx, &["-t", "app:1", "--build-arg", "VERSION=2"]);
+    assert_eq!(misses(&arg)[0], "build arg VERSION changed");
+    assert_eq!(
+        file_in_image(&keel, "app:1", "/app/app").as_deref(),
+        Some("built 2: main 2\n")
+    );
+
+    let no_cache = build(
+        &keel,
+        &ctx,
+        &["-t", "app:1", "--build-arg", "VERSION=2", "--no-cache"],
+    );
+    assert_success(&no_cache, &["build"]);
+    assert_eq!(cached(&no_cache), 0);
+
+    // --target builds the first stage only.
+    let target = build(&keel, &ctx, &["-t", "builder:1", "--target", "builder"]);
+    assert_success(&target, &["build"]);
+    assert_eq!(keel.inspect("{{.Config.WorkingDir}}", "builder:1"), "/src");
+    assert!(!stderr(&target).contains("stage-1"), "{}", stderr(&target));
+}
+
+#[test]
+fn failing_run_names_the_line_the_exit_code_and_the_output() {
+    let tar = busybox_or_skip!();
+    if !root_or_skip() {
+        return;
+    }
+    let keel = Keel::new();
+    let ctx = setup(&keel, tar);
+    write(
+        &ctx,
+        "Dockerfile",
+        "FROM localhost/busybox:latest\nRUN echo about to fail && exit 7\n",
+    );
+    let out = build(&keel, &ctx, &["-t", "bad:1"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("Dockerfile:2:"), "{err}");
+    assert!(err.contains("exit code: 7"), "{err}");
+    assert!(err.contains("about to fail"), "{err}");
+    assert!(
+        keel.run(&["inspect", "bad:1"]).status.code() == Some(1),
+        "no image is tagged"
+    );
+    assert_eq!(keel.ok(&["system", "check"]), "");
+}
+
+#[test]
+fn same_inputs_give_the_same_digest_on_two_stores() {
+    let tar = busybox_or_skip!();
+    if !root_or_skip() {
+        return;
+    }
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let keel = Keel::new();
+        let ctx = setup(&keel, tar);
+        write(&ctx, "deps.txt", "dep\n");
+        write(&ctx, "main.txt", "main\n");
+        write(&ctx, "Dockerfile", TWO_STAGES);
+        let out = keel
+            .command(&["build", "-q", "-t", "repro:1", ctx.to_str().expect("utf-8")])
+            .env("SOURCE_DATE_EPOCH", "1700000000")
+            .output()
+            .expect("keel runs");
+        assert_success(&out, &["build"]);
+        ids.push(stdout(&out).trim().to_owned());
+        // Let the clock move so that unclamped times would differ.
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+    }
+    assert_eq!(ids[0], ids[1]);
+}
+
+#[test]
+fn a_symlink_out_of_the_context_is_refused() {
+    let tar = busybox_or_skip!();
+    if !root_or_skip() {
+        return;
+    }
+    let keel = Keel::new();
+    let ctx = setup(&keel, tar);
+    std::os::unix::fs::symlink("/etc", ctx.join("hostetc")).expect("symlink");
+    write(
+        &ctx,
+        "Dockerfile",
+        "FROM localhost/busybox:latest\nCOPY hostetc/passwd /x\n",
+    );
+    let out = build(&keel, &ctx, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("context"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_missing_base_image_says_what_to_do() {
+    let keel = Keel::new();
+    let ctx = keel.dir().join("ctx");
+    std::fs::create_dir_all(&ctx).expect("mkdir");
+    write(&ctx, "Dockerfile", "FROM golang:1.22\nRUN true\n");
+    let out = build(&keel, &ctx, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("keel import"), "{}", stderr(&out));
+}

@@ -1,4 +1,5 @@
 //! `keel build` end to end on a busybox base: real RUN steps (root: namespaces and overlayfs),
+#![allow(clippy::print_stderr)] // skip messages
 //! layers, the cache and its explanations, multi-stage builds, reproducible digests.
 
 use std::path::Path;
@@ -8,7 +9,7 @@ use crate::support::{assert_success, busybox_or_skip, stderr, stdout, Keel};
 
 /// RUN needs root; skip otherwise (CI runs as root with KEEL_TEST_PRIVILEGED=1).
 fn root_or_skip() -> bool {
-    if rustix_is_root() {
+    if is_root() {
         return true;
     }
     assert!(
@@ -19,8 +20,8 @@ fn root_or_skip() -> bool {
     false
 }
 
-fn rustix_is_root() -> bool {
-    // SAFETY-free: /proc/self/status names the effective uid.
+/// The effective uid, from /proc/self/status (no libc in the tests).
+fn is_root() -> bool {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {

@@ -1,6 +1,7 @@
 //! `keel build` end to end on a busybox base: real RUN steps (root: namespaces and overlayfs),
-#![allow(clippy::print_stderr)] // skip messages
 //! layers, the cache and its explanations, multi-stage builds, reproducible digests.
+// Skipped tests say why on stderr.
+#![allow(clippy::print_stderr)]
 
 use std::path::Path;
 use std::process::Output;

@@ -2,10 +2,12 @@
 //! (the target's reachable stages only); each stage is a [`crate::stage::StageBuilder`]; the
 //! target's result is committed as an image (config + manifest + record) and returned.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
+use std::sync::atomic::AtomicUsize;
+use std::sync::mpsc;
 
-use keel_dockerfile::dockerfile::{resolve, Dockerfile, ResolveOptions};
+use keel_dockerfile::dockerfile::{resolve, Dockerfile, ResolveOptions, Resolved, Source};
 use keel_image::{commit_image, NewImage};
 use keel_store::{ImageRecord, Store};
 
@@ -58,9 +60,8 @@ pub fn build(
         None => keel_oci::time::now_rfc3339(),
     };
     let multi_stage = resolved.order.len() > 1 || options.dockerfile.stages.len() > 1;
-    let mut results: BTreeMap<usize, StageResult> = BTreeMap::new();
-    let mut next_id = 1;
-    for &index in &resolved.order {
+    let next_id = AtomicUsize::new(1);
+    let mut results = run_stages(&resolved, |index, done| {
         let builder = StageBuilder {
             store,
             lease: &lease,
@@ -70,12 +71,11 @@ pub fn build(
             ports,
             reporter,
             created: &created,
-            results: &results,
+            results: done,
             show_stage_name: multi_stage,
         };
-        let result = builder.run(index, &mut next_id)?;
-        results.insert(index, result);
-    }
+        builder.run(index, &next_id)
+    })?;
     let mut target = results
         .remove(&resolved.target)
         .expect("the target is the last stage of the build order");
@@ -147,4 +147,72 @@ fn cached_image(store: &Store, key: &keel_oci::Digest) -> Result<Option<ImageRec
         return Ok(None);
     };
     Ok(store.image(&id)?)
+}
+
+/// Run the stages of `resolved.order`, each as soon as the stages it reads are done, independent
+/// ones in parallel (one thread each). `build_stage` gets the index and the finished stages it
+/// may read. The first error stops new stages from starting; running ones finish, then it is
+/// returned.
+fn run_stages<F>(resolved: &Resolved, build_stage: F) -> Result<BTreeMap<usize, StageResult>>
+where
+    F: Fn(usize, &BTreeMap<usize, StageResult>) -> Result<StageResult> + Sync,
+{
+    let needs = |i: usize| -> BTreeSet<usize> {
+        resolved.stages[i]
+            .dependencies
+            .iter()
+            .filter_map(|d| match d.source {
+                Source::Stage(j) => Some(j),
+                Source::Image(_) => None,
+            })
+            .collect()
+    };
+    let mut done: BTreeMap<usize, StageResult> = BTreeMap::new();
+    let mut pending: Vec<usize> = resolved.order.clone();
+    let mut running = 0usize;
+    let mut failure: Option<crate::Error> = None;
+    let (tx, rx) = mpsc::channel::<(usize, Result<StageResult>)>();
+    std::thread::scope(|scope| loop {
+        if failure.is_none() {
+            let ready: Vec<usize> = pending
+                .iter()
+                .copied()
+                .filter(|&i| needs(i).iter().all(|j| done.contains_key(j)))
+                .collect();
+            pending.retain(|i| !ready.contains(i));
+            for index in ready {
+                let snapshot = done.clone();
+                let tx = tx.clone();
+                let build_stage = &build_stage;
+                running += 1;
+                scope.spawn(move || {
+                    let result = build_stage(index, &snapshot);
+                    let _ = tx.send((index, result));
+                });
+            }
+        }
+        if running == 0 {
+            break;
+        }
+        let Ok((index, result)) = rx.recv() else {
+            break;
+        };
+        running -= 1;
+        match result {
+            Ok(r) => {
+                done.insert(index, r);
+            }
+            Err(e) => {
+                failure.get_or_insert(e);
+            }
+        }
+    });
+    match failure {
+        Some(e) => Err(e),
+        None if !pending.is_empty() => Err(crate::Error::Dockerfile {
+            message: "the stages depend on each other in a circle".to_owned(),
+            span: None,
+        }),
+        None => Ok(done),
+    }
 }

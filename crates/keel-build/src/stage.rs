@@ -2,6 +2,7 @@
 //! that makes a layer. Metadata instructions change the config and history only.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use keel_dockerfile::dockerfile::{Base, Resolved, PROXY_ARGS};
@@ -64,7 +65,7 @@ pub struct StageState {
 }
 
 impl StageBuilder<'_> {
-    pub fn run(&self, index: usize, next_id: &mut usize) -> Result<StageResult> {
+    pub fn run(&self, index: usize, next_id: &AtomicUsize) -> Result<StageResult> {
         let stage = &self.options.dockerfile.stages[index];
         let resolved_stage = &self.resolved.stages[index];
         let platform = resolved_stage
@@ -87,10 +88,15 @@ impl StageBuilder<'_> {
 
         // FROM.
         let from_id = take_id(next_id);
-        let from_text = format!(
-            "[{label}1/{steps_total}] {}",
-            one_line(&stage.from.original)
-        );
+        // BuildKit shows the base as resolved: `FROM docker.io/library/busybox:latest`.
+        let from_shown = match &resolved_stage.base {
+            Base::Image(reference) => match keel_oci::ImageRef::parse_normalized(reference) {
+                Ok(r) => format!("FROM {}", r.with_default_tag()),
+                Err(_) => format!("FROM {reference}"),
+            },
+            _ => one_line(&stage.from.original),
+        };
+        let from_text = format!("[{label}1/{steps_total}] {from_shown}");
         self.reporter.event(BuildEvent::Started {
             id: from_id,
             name: from_text,
@@ -439,10 +445,8 @@ pub fn makes_step(command: &Command) -> bool {
     )
 }
 
-fn take_id(next: &mut usize) -> usize {
-    let id = *next;
-    *next += 1;
-    id
+fn take_id(next: &AtomicUsize) -> usize {
+    next.fetch_add(1, Ordering::SeqCst)
 }
 
 /// An instruction's text on one line, as progress shows it.

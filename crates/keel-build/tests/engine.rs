@@ -291,3 +291,55 @@ fn missing_base_image_says_what_to_do() {
     .to_string();
     assert!(err.contains("keel import"), "{err}");
 }
+
+/// Two RUNs that each wait (up to 5 s) for the other to start: they meet only if their stages
+/// run at the same time.
+#[derive(Default)]
+struct MeetingExecutor {
+    arrived: Mutex<usize>,
+    cond: std::sync::Condvar,
+    met: AtomicUsize,
+}
+
+impl Executor for MeetingExecutor {
+    fn run(&self, request: RunRequest<'_>) -> Result<RunOutcome, String> {
+        let mut arrived = self.arrived.lock().unwrap();
+        *arrived += 1;
+        self.cond.notify_all();
+        let (arrived, timeout) = self
+            .cond
+            .wait_timeout_while(arrived, std::time::Duration::from_secs(5), |n| *n < 2)
+            .unwrap();
+        if !timeout.timed_out() {
+            self.met.fetch_add(1, Ordering::SeqCst);
+        }
+        drop(arrived);
+        let name = request.args.last().cloned().unwrap_or_default();
+        std::fs::write(request.rootfs.upper.join(name), "x").unwrap();
+        Ok(RunOutcome { exit_code: 0 })
+    }
+}
+
+#[test]
+fn independent_stages_build_in_parallel() {
+    let f = fixture();
+    let dockerfile = "FROM scratch AS a\nRUN a\nFROM scratch AS b\nRUN b\nFROM scratch\nCOPY --from=a /a /\nCOPY --from=b /b /\n";
+    let executor = MeetingExecutor::default();
+    let images = LocalImages::new(f.store.clone());
+    let ports = Ports {
+        executor: &executor,
+        images: &images,
+    };
+    build(
+        &f.store,
+        &options(&f.context, dockerfile, &[]),
+        &ports,
+        &keel_build::NoReporter,
+    )
+    .unwrap();
+    assert_eq!(
+        executor.met.load(Ordering::SeqCst),
+        2,
+        "both RUNs were running at once"
+    );
+}

@@ -16,7 +16,9 @@ pub use image::{
     HistoryArgs, ImageCommand, ImagesArgs, ImportArgs, InspectArgs, LoadArgs, PruneArgs, RmiArgs,
     SaveArgs, TagArgs,
 };
-pub use system::{CheckArgs, DfArgs, SystemCommand};
+pub use system::{
+    BuilderCommand, BuilderPruneArgs, CheckArgs, DfArgs, SystemCommand, SystemPruneArgs,
+};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -71,6 +73,9 @@ pub enum Command {
     /// Manage keel's store
     #[command(subcommand)]
     System(SystemCommand),
+    /// Manage the build cache
+    #[command(subcommand)]
+    Builder(BuilderCommand),
     /// Tools for looking inside keel
     #[command(subcommand)]
     Debug(DebugCommand),

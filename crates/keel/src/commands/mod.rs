@@ -2,6 +2,7 @@
 
 mod build;
 mod build_image;
+mod builder;
 mod call;
 mod debug_parse;
 mod dockerfile_source;
@@ -18,7 +19,7 @@ mod store;
 mod system;
 mod tag;
 
-use crate::cli::{Cli, Command, DebugCommand, ImageCommand, SystemCommand};
+use crate::cli::{BuilderCommand, Cli, Command, DebugCommand, ImageCommand, SystemCommand};
 use crate::error::CliResult;
 
 /// Run the command; `Ok(code)` is the process exit code.
@@ -50,5 +51,7 @@ pub fn dispatch(cli: Cli) -> CliResult {
         }
         Command::System(SystemCommand::Df(args)) => system::df(&cli.global, args),
         Command::System(SystemCommand::Check(args)) => system::check(&cli.global, args),
+        Command::System(SystemCommand::Prune(args)) => builder::system_prune(&cli.global, args),
+        Command::Builder(BuilderCommand::Prune(args)) => builder::prune(&cli.global, args),
     }
 }

@@ -35,11 +35,35 @@ pub fn run(global: &GlobalArgs, args: PruneArgs) -> CliResult {
         }
     }
     let store = open(global)?;
+    let lines = prune_images(&store, args.all, &filters, until)?;
+    let report = store.gc(GcOptions::default())?;
+    let mut out = String::new();
+    if !lines.is_empty() {
+        out.push_str("Deleted Images:\n");
+        out.push_str(&lines);
+        out.push('\n');
+    }
+    out.push_str(&format!(
+        "Total reclaimed space: {}\n",
+        human_size(report.bytes_reclaimed as f64)
+    ));
+    ui::stdout::write(&out)?;
+    Ok(0)
+}
+
+/// Remove the images `image prune` would (dangling, or with `all` every image), filtered; the
+/// `untagged:`/`deleted:` lines. Space is reclaimed by the caller's gc.
+pub fn prune_images(
+    store: &keel_store::Store,
+    all: bool,
+    filters: &Filters,
+    until: Option<Timestamp>,
+) -> CliResult<String> {
     let meta = store.meta()?;
     let mut candidates = Vec::new();
     for image in meta.images.values() {
         let tagged = !meta.tags_of(&image.id).is_empty();
-        if tagged && !args.all {
+        if tagged && !all {
             continue;
         }
         if until.is_some_and(|u| created_time(image.created.as_deref()) >= u) {
@@ -56,23 +80,11 @@ pub fn run(global: &GlobalArgs, args: PruneArgs) -> CliResult {
     // The candidates were chosen from a snapshot of the metadata; `prune` re-checks each one
     // in the same atomic update that removes it (another keel may have tagged it meanwhile).
     let mut lines = String::new();
-    for event in keel_image::prune(&store, &candidates, args.all)? {
+    for event in keel_image::prune(store, &candidates, all)? {
         match event {
             RemoveEvent::Untagged(name) => lines.push_str(&format!("untagged: {name}\n")),
             RemoveEvent::Deleted(id) => lines.push_str(&format!("deleted: {id}\n")),
         }
     }
-    let report = store.gc(GcOptions::default())?;
-    let mut out = String::new();
-    if !lines.is_empty() {
-        out.push_str("Deleted Images:\n");
-        out.push_str(&lines);
-        out.push('\n');
-    }
-    out.push_str(&format!(
-        "Total reclaimed space: {}\n",
-        human_size(report.bytes_reclaimed as f64)
-    ));
-    ui::stdout::write(&out)?;
-    Ok(0)
+    Ok(lines)
 }

@@ -100,10 +100,8 @@ fn prune_cache(store: &Store, all: bool) -> CliResult<Vec<keel_oci::Digest>> {
         // Records that hold no content (the memory of the last build of a step, which explains
         // the next miss) go only with `-a`.
         let dangling = !record.refs.is_empty() && record.refs.iter().all(|d| !used.contains(d));
-        if all || dangling {
-            if store.remove_cache_record(&record.key)? {
-                removed.push(record.key);
-            }
+        if (all || dangling) && store.remove_cache_record(&record.key)? {
+            removed.push(record.key);
         }
     }
     Ok(removed)

@@ -1,0 +1,316 @@
+//! What a COPY/ADD source list selects from the context (BuildKit's rules, Dockerfile reference
+//! "COPY"):
+//!
+//! - A source is relative to the context root whatever it looks like (`/x`, `../x` and `x` are
+//!   the same: joined to `/` and cleaned).
+//! - A directory source means its contents (the directory itself is not copied; its mode goes to
+//!   the destination, so it is the entry `.`).
+//! - A file source lands under its base name; a symlink source is followed (inside the
+//!   context), symlinks inside a selected directory are kept as symlinks.
+//! - A source with `*`, `?` or `[` in a component is a glob with Go's `filepath.Match` rules,
+//!   matched below the literal directory before its first wildcard; each match is a source of
+//!   its own. A glob that matches nothing is an error, like a missing path.
+//! - `.dockerignore`d paths are invisible, as if absent.
+//! - `--exclude` patterns (the `.dockerignore` language) are matched against destination
+//!   paths: a file source's name, a directory's contents relative to it, the kept path with
+//!   `--parents`; a glob match whose name is excluded is skipped as a whole.
+//! - `--parents` keeps the path from the context root, or from a `/./` pivot in the source
+//!   (`x/./y/*.txt` lands as `y/a.txt`); the part after the pivot is an include pattern.
+//! - Sources are applied in order; a later one that lands on the same destination path wins.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::entry::{EntryKind, SelectedEntry};
+use super::error::{Error, Result};
+use super::glob;
+use super::ignore::Matcher;
+use super::path::{base_name, context_relative, join};
+use super::resolve::{is_not_found, resolve, Resolved};
+use super::stat_cache::now_ns;
+use super::walk::{entry, walk_below, Filters, States};
+
+/// The sources and flags of one COPY/ADD, after word expansion.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SelectOptions {
+    /// Source paths or globs, relative to the context root.
+    pub sources: Vec<String>,
+    /// `--exclude` patterns.
+    pub exclude: Vec<String>,
+    /// `--parents`.
+    pub parents: bool,
+}
+
+/// One source (or glob match) and where it lands: the executor needs these to apply COPY's
+/// destination rules (a single file source may be renamed by a destination without `/`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SelectedRoot {
+    /// The matched path, relative to the context root, before following a final symlink.
+    pub source: String,
+    /// `.` for a directory (its contents land in the destination), else the base name.
+    pub dest: String,
+    /// The kind after following symlinks.
+    pub kind: EntryKind,
+}
+
+/// The entries a source list selects, sorted by destination path, each destination once.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    pub roots: Vec<SelectedRoot>,
+    pub entries: Vec<SelectedEntry>,
+    /// When the selection started (ns since the epoch): every stat in it was taken later. The
+    /// stat cache needs it to tell racy entries.
+    pub scanned_at_ns: i64,
+}
+
+impl Selection {
+    /// Regular files selected.
+    pub fn file_count(&self) -> usize {
+        self.entries
+            .iter()
+            .filter(|e| e.kind == EntryKind::File)
+            .count()
+    }
+
+    /// Bytes of regular files selected.
+    pub fn total_size(&self) -> u64 {
+        self.entries
+            .iter()
+            .filter(|e| e.kind == EntryKind::File)
+            .map(|e| e.stat.size)
+            .sum()
+    }
+}
+
+/// Selects `options.sources` from the context at `root` (canonical) as hidden by `ignore`.
+pub(crate) fn select(root: &Path, ignore: &Matcher, options: &SelectOptions) -> Result<Selection> {
+    let scanned_at_ns = now_ns();
+    let exclude = Matcher::new(&options.exclude, "--exclude")?;
+    let mut selector = Selector {
+        root,
+        ignore,
+        exclude: &exclude,
+        roots: Vec::new(),
+        by_dest: BTreeMap::new(),
+    };
+    for source in &options.sources {
+        if options.parents {
+            selector.add_with_parents(source)?;
+        } else {
+            selector.add(source)?;
+        }
+    }
+    Ok(Selection {
+        roots: selector.roots,
+        entries: selector.by_dest.into_values().collect(),
+        scanned_at_ns,
+    })
+}
+
+struct Selector<'a> {
+    root: &'a Path,
+    ignore: &'a Matcher,
+    exclude: &'a Matcher,
+    roots: Vec<SelectedRoot>,
+    by_dest: BTreeMap<String, SelectedEntry>,
+}
+
+impl Selector<'_> {
+    /// A plain path or a glob.
+    fn add(&mut self, raw: &str) -> Result<()> {
+        let source = context_relative(raw);
+        let (literal, pattern) = glob::split_at_wildcard(&source);
+        if pattern.is_empty() {
+            let resolved = resolve(self.root, self.ignore, &source, true, &source)?;
+            let name = if source.is_empty() {
+                "."
+            } else {
+                base_name(&source)
+            };
+            if !self.add_root(&source, resolved, name, false)? {
+                return Err(not_found(&source));
+            }
+            return Ok(());
+        }
+        glob::validate(pattern).map_err(|_| Error::InvalidPattern {
+            pattern: raw.to_owned(),
+            origin: "COPY source".to_owned(),
+            reason: "syntax error in pattern".to_owned(),
+        })?;
+        let dir = match resolve(self.root, self.ignore, literal, true, &source) {
+            Ok(dir) if dir.meta.is_dir() => dir,
+            Ok(_) => return Err(not_found(&source)),
+            Err(e) => return Err(e),
+        };
+        let mut matches = Vec::new();
+        let depth = pattern.split('/').count() + pattern.matches('[').count();
+        let start = self.ignore.state_of(&dir.ctx);
+        glob_walk(
+            self.root,
+            self.ignore,
+            &dir.ctx,
+            "",
+            pattern,
+            depth,
+            start,
+            &mut matches,
+        )?;
+        // Go's filepath.Walk order: lexical per directory.
+        matches.sort_by(|a: &String, b: &String| a.split('/').cmp(b.split('/')));
+        let mut visible = false;
+        for matched in matches {
+            let resolved = resolve(self.root, self.ignore, &matched, true, &source)?;
+            let name = base_name(&matched).to_owned();
+            visible |= self.add_root(&matched, resolved, &name, true)?;
+        }
+        if !visible {
+            return Err(not_found(&source));
+        }
+        Ok(())
+    }
+
+    /// Adds one resolved source; `false` when it is not visible (ignored, with nothing below it
+    /// brought back). A glob match or a file whose name `--exclude` matches is visible but
+    /// adds nothing.
+    fn add_root(
+        &mut self,
+        source: &str,
+        resolved: Resolved,
+        name: &str,
+        is_glob_match: bool,
+    ) -> Result<bool> {
+        if !resolved.meta.is_dir() {
+            if self.ignore.matches(&resolved.ctx) {
+                return Ok(false);
+            }
+            if !self.exclude.matches(name) {
+                let e = entry(self.root, name.to_owned(), resolved.ctx, &resolved.meta)?;
+                self.push_root(source, name, e.kind);
+                self.by_dest.insert(e.dest.clone(), e);
+            }
+            return Ok(true);
+        }
+        let filters = Filters {
+            ignore: self.ignore,
+            exclude: self.exclude,
+            include: None,
+        };
+        let states = States {
+            ignore: self.ignore.state_of(&resolved.ctx),
+            ..States::default()
+        };
+        let mut found = Vec::new();
+        walk_below(self.root, &filters, &resolved.ctx, "", &states, &mut found)?;
+        if self.ignore.matches(&resolved.ctx) && found.is_empty() {
+            return Ok(false);
+        }
+        if is_glob_match && self.exclude.matches(name) {
+            return Ok(true);
+        }
+        self.push_root(source, ".", EntryKind::Dir);
+        let dir = entry(self.root, ".".to_owned(), resolved.ctx, &resolved.meta)?;
+        self.by_dest.insert(dir.dest.clone(), dir);
+        for e in found {
+            self.by_dest.insert(e.dest.clone(), e);
+        }
+        Ok(true)
+    }
+
+    /// `--parents`: the path below the pivot (or the context root) is kept.
+    fn add_with_parents(&mut self, raw: &str) -> Result<()> {
+        let source = context_relative(raw);
+        let (pivot, pattern) = match raw.split_once("/./") {
+            Some((pivot, pattern)) => (context_relative(pivot), context_relative(pattern)),
+            None => (String::new(), source.clone()),
+        };
+        let dir = resolve(self.root, self.ignore, &pivot, true, &source)?;
+        if !dir.meta.is_dir() {
+            return Err(not_found(&source));
+        }
+        let include = Matcher::new(&[pattern.as_str()], "COPY --parents source")?;
+        let filters = Filters {
+            ignore: self.ignore,
+            exclude: self.exclude,
+            // An empty pattern is the pivot itself: everything below it.
+            include: (!include.is_empty()).then_some(&include),
+        };
+        let states = States {
+            ignore: self.ignore.state_of(&dir.ctx),
+            ..States::default()
+        };
+        let mut found = Vec::new();
+        walk_below(self.root, &filters, &dir.ctx, "", &states, &mut found)?;
+        let pivot_hidden = self.ignore.matches(&dir.ctx);
+        if found.is_empty() && (pivot_hidden || filters.include.is_some()) {
+            return Err(not_found(&source));
+        }
+        self.push_root(&dir.ctx.clone(), ".", EntryKind::Dir);
+        let pivot_entry = entry(self.root, ".".to_owned(), dir.ctx, &dir.meta)?;
+        self.by_dest.insert(pivot_entry.dest.clone(), pivot_entry);
+        for e in found {
+            self.by_dest.insert(e.dest.clone(), e);
+        }
+        Ok(())
+    }
+
+    fn push_root(&mut self, source: &str, dest: &str, kind: EntryKind) {
+        self.roots.push(SelectedRoot {
+            source: source.to_owned(),
+            dest: dest.to_owned(),
+            kind,
+        });
+    }
+}
+
+fn not_found(source: &str) -> Error {
+    Error::SourceNotFound {
+        src: source.to_owned(),
+    }
+}
+
+/// Context paths below `ctx_dir` whose path relative to the glob's directory matches
+/// `pattern` (BuildKit's `resolveWildcards`): visible entries only, symlinks not followed, a
+/// matching directory not entered. `depth` bounds the walk: a name matches only with as many
+/// components as the pattern, plus one per class (a class can match `/`).
+#[allow(clippy::too_many_arguments)]
+fn glob_walk(
+    root: &Path,
+    ignore: &Matcher,
+    ctx_dir: &str,
+    rel_dir: &str,
+    pattern: &str,
+    depth: usize,
+    state: Option<super::ignore::MatchState>,
+    out: &mut Vec<String>,
+) -> Result<()> {
+    let entries = match fs_err::read_dir(root.join(ctx_dir)) {
+        Ok(entries) => entries,
+        Err(e) if is_not_found(&e) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    for dirent in entries {
+        let dirent = dirent?;
+        let name = dirent.file_name();
+        let name = name.to_str().ok_or_else(|| Error::NonUtf8Path {
+            path: dirent.path(),
+        })?;
+        let is_dir = dirent.file_type()?.is_dir();
+        let ctx = join(ctx_dir, name);
+        let rel = join(rel_dir, name);
+        let mut child_state = super::ignore::MatchState::default();
+        let ignored = ignore.decide(&ctx, state.as_ref(), is_dir.then_some(&mut child_state));
+        if ignored && (!is_dir || !ignore.has_exceptions()) {
+            continue;
+        }
+        // The pattern was validated; a match error cannot happen.
+        if glob::go_match(pattern, &rel).unwrap_or(false) {
+            out.push(ctx);
+            continue;
+        }
+        if is_dir && depth > 1 {
+            let next = (!ignore.is_empty()).then_some(child_state);
+            glob_walk(root, ignore, &ctx, &rel, pattern, depth - 1, next, out)?;
+        }
+    }
+    Ok(())
+}

@@ -37,7 +37,8 @@ pub(crate) fn go_match(pattern: &str, name: &str) -> Result<bool, BadPattern> {
             let mut skip = 0;
             while skip < name.len() && name[skip] != b'/' {
                 if let Some(after) = match_chunk(chunk, &name[skip + 1..])? {
-                    if !(pattern.is_empty() && !after.is_empty()) {
+                    // The last chunk must use up the name.
+                    if !pattern.is_empty() || after.is_empty() {
                         name = after;
                         continue 'chunks;
                     }

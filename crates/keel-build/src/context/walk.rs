@@ -74,8 +74,8 @@ impl Filters<'_> {
         // A filter that matched a directory rules out everything below it, unless it has
         // exceptions; an include pattern may still match below a directory it did not match.
         let descend = is_dir
-            && !(ignored && !self.ignore.has_exceptions())
-            && !(excluded && !self.exclude.has_exceptions())
+            && (!ignored || self.ignore.has_exceptions())
+            && (!excluded || self.exclude.has_exceptions())
             && (included || self.include.is_some_and(|m| m.may_match_below(dest)));
         Verdict {
             selected: !ignored && !excluded && included,

@@ -5,10 +5,13 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
+use std::collections::BTreeMap;
+
 use keel_build::context::{
-    diff, hash_selection, BuildContext, EntryKind, Error, HashOptions, HashOutcome, Matcher,
-    SelectOptions, Selection, StatCache,
+    diff, hash_selection, BuildContext, EntryDigest, EntryKind, Error, HashOptions, HashOutcome,
+    HashStats, Matcher, SelectOptions, Selection, StatCache,
 };
+use keel_oci::Digest;
 
 /// A context directory under construction.
 struct Ctx {
@@ -72,10 +75,27 @@ impl Ctx {
         dests(&self.select(sources).expect("select"))
     }
 
-    fn hash(&self, sources: &[&str]) -> HashOutcome {
+    fn hash(&self, sources: &[&str]) -> Hashed {
         let ctx = self.context();
         let selection = ctx.select(&options(sources)).expect("select");
-        ctx.hash(&selection, None).expect("hash")
+        Hashed::new(ctx.hash(&selection, None).expect("hash"), &selection)
+    }
+}
+
+/// A hash outcome with its per-entry digests.
+struct Hashed {
+    digest: Digest,
+    entries: BTreeMap<String, EntryDigest>,
+    stats: HashStats,
+}
+
+impl Hashed {
+    fn new(outcome: HashOutcome, selection: &Selection) -> Hashed {
+        Hashed {
+            entries: outcome.entries(selection),
+            digest: outcome.digest,
+            stats: outcome.stats,
+        }
     }
 }
 
@@ -601,6 +621,7 @@ fn stat_cache_avoids_rereading_unchanged_files() {
     let mut cache = StatCache::open(&cache_dir, ctx.root()).expect("open");
     let sel = ctx.select(&options(&["."])).expect("select");
     let first = hash_selection(ctx.root(), &sel, Some(&mut cache), &opts).expect("hash");
+    let first = Hashed::new(first, &sel);
     assert_eq!((first.stats.files, first.stats.files_read), (3, 3));
     cache.save().expect("save");
 
@@ -624,6 +645,7 @@ fn stat_cache_avoids_rereading_unchanged_files() {
     set_mtime(&c.path("a.txt"), 1_600_000_100);
     let sel = ctx.select(&options(&["."])).expect("select");
     let fourth = hash_selection(ctx.root(), &sel, Some(&mut cache), &opts).expect("hash");
+    let fourth = Hashed::new(fourth, &sel);
     assert_eq!(fourth.stats.files_read, 1);
     assert_eq!(fourth.stats.bytes_read, 4);
     assert_ne!(fourth.digest, first.digest);
@@ -696,4 +718,23 @@ fn matcher_quirk_matches_buildkit_walk() {
     assert_eq!(c.dests(&["d"]), [".", "g"]);
     let m = Matcher::new(&["d/f", "!d"], "test").expect("valid");
     assert!(m.matches("d/f"));
+}
+
+#[test]
+fn entry_digests_round_trip_through_json() {
+    // The lead stores them beside a cache record to explain the next miss.
+    let c = Ctx::new();
+    c.file("a", "a").symlink("l", "a").dir("d");
+    let hashed = c.hash(&["."]);
+    let json = serde_json::to_string(&hashed.entries).expect("serialize");
+    let back: BTreeMap<String, EntryDigest> = serde_json::from_str(&json).expect("parse");
+    assert_eq!(back, hashed.entries);
+    assert!(
+        json.contains(r#""a":{"kind":"file","mode":420,"content":"sha256:ca978112"#),
+        "{json}"
+    );
+    assert!(
+        json.contains(r#""l":{"kind":"symlink","mode":511,"link_target":"a"}"#),
+        "{json}"
+    );
 }

@@ -71,13 +71,36 @@ pub struct HashStats {
     pub bytes_read: u64,
 }
 
-/// The digest of a selection, per-entry digests and counters.
+/// The digest of a selection and counters; the per-entry digests on demand.
 #[derive(Debug, Clone)]
 pub struct HashOutcome {
     pub digest: Digest,
-    /// By destination path.
-    pub entries: BTreeMap<String, EntryDigest>,
     pub stats: HashStats,
+    /// sha256 of each entry's content (files only), in selection order.
+    contents: Vec<Option<[u8; 32]>>,
+}
+
+impl HashOutcome {
+    /// What each entry contributed, by destination path: store it beside a cache record, so
+    /// that a later miss can be explained with [`diff`](super::diff). Built on demand (a
+    /// cache hit does not need it); `selection` must be the one that was hashed.
+    pub fn entries(&self, selection: &Selection) -> BTreeMap<String, EntryDigest> {
+        debug_assert_eq!(selection.entries.len(), self.contents.len());
+        selection
+            .entries
+            .iter()
+            .zip(&self.contents)
+            .map(|(entry, content)| {
+                let digest = EntryDigest {
+                    kind: entry.kind,
+                    mode: entry.mode,
+                    content: content.map(Digest::from_sha256),
+                    link_target: entry.link_target.clone(),
+                };
+                (entry.dest.clone(), digest)
+            })
+            .collect()
+    }
 }
 
 /// Hashes `selection` (taken from the context at `root`), reading only files that `cache`
@@ -124,7 +147,6 @@ pub fn hash_selection(
 
     let mut hasher = Sha256::new();
     hasher.update(DIGEST_VERSION);
-    let mut per_entry = BTreeMap::new();
     for (entry, content) in entries.iter().zip(&contents) {
         put_str(&mut hasher, &entry.dest);
         hasher.update([entry.kind.tag()]);
@@ -135,22 +157,13 @@ pub fn hash_selection(
         if let Some(target) = &entry.link_target {
             put_str(&mut hasher, target);
         }
-        per_entry.insert(
-            entry.dest.clone(),
-            EntryDigest {
-                kind: entry.kind,
-                mode: entry.mode,
-                content: content.map(Digest::from_sha256),
-                link_target: entry.link_target.clone(),
-            },
-        );
     }
     let digest = Digest::from_sha256(hasher.finalize().into());
     tracing::debug!(%digest, files = stats.files, read = stats.files_read, "hashed selection");
     Ok(HashOutcome {
         digest,
-        entries: per_entry,
         stats,
+        contents,
     })
 }
 

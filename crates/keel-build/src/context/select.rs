@@ -18,7 +18,6 @@
 //!   (`x/./y/*.txt` lands as `y/a.txt`); the part after the pivot is an include pattern.
 //! - Sources are applied in order; a later one that lands on the same destination path wins.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::entry::{EntryKind, SelectedEntry};
@@ -28,7 +27,7 @@ use super::ignore::Matcher;
 use super::path::{base_name, context_relative, join};
 use super::resolve::{is_not_found, resolve, Resolved};
 use super::stat_cache::now_ns;
-use super::walk::{entry, walk_below, Filters, States};
+use super::walk::{entry, walk_below_parallel, Filters, States};
 
 /// The sources and flags of one COPY/ADD, after word expansion.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -91,7 +90,7 @@ pub(crate) fn select(root: &Path, ignore: &Matcher, options: &SelectOptions) -> 
         ignore,
         exclude: &exclude,
         roots: Vec::new(),
-        by_dest: BTreeMap::new(),
+        entries: Vec::new(),
     };
     for source in &options.sources {
         if options.parents {
@@ -100,9 +99,20 @@ pub(crate) fn select(root: &Path, ignore: &Matcher, options: &SelectOptions) -> 
             selector.add(source)?;
         }
     }
+    // Sorted by destination; of equal destinations the last added wins (a stable sort keeps
+    // them in the order they were added).
+    let mut entries = selector.entries;
+    entries.sort_by(|a, b| a.dest.cmp(&b.dest));
+    let mut unique: Vec<SelectedEntry> = Vec::with_capacity(entries.len());
+    for e in entries {
+        match unique.last_mut() {
+            Some(last) if last.dest == e.dest => *last = e,
+            _ => unique.push(e),
+        }
+    }
     Ok(Selection {
         roots: selector.roots,
-        entries: selector.by_dest.into_values().collect(),
+        entries: unique,
         scanned_at_ns,
     })
 }
@@ -112,7 +122,8 @@ struct Selector<'a> {
     ignore: &'a Matcher,
     exclude: &'a Matcher,
     roots: Vec<SelectedRoot>,
-    by_dest: BTreeMap<String, SelectedEntry>,
+    /// In the order added; sorted and deduplicated at the end.
+    entries: Vec<SelectedEntry>,
 }
 
 impl Selector<'_> {
@@ -186,7 +197,7 @@ impl Selector<'_> {
             if !self.exclude.matches(name) {
                 let e = entry(self.root, name.to_owned(), resolved.ctx, &resolved.meta)?;
                 self.push_root(source, name, e.kind);
-                self.by_dest.insert(e.dest.clone(), e);
+                self.entries.push(e);
             }
             return Ok(true);
         }
@@ -200,7 +211,15 @@ impl Selector<'_> {
             ..States::default()
         };
         let mut found = Vec::new();
-        walk_below(self.root, &filters, &resolved.ctx, "", &states, &mut found)?;
+        walk_below_parallel(
+            self.root,
+            &filters,
+            &resolved.ctx,
+            "",
+            &states,
+            walk_threads(),
+            &mut found,
+        )?;
         if self.ignore.matches(&resolved.ctx) && found.is_empty() {
             return Ok(false);
         }
@@ -209,10 +228,8 @@ impl Selector<'_> {
         }
         self.push_root(source, ".", EntryKind::Dir);
         let dir = entry(self.root, ".".to_owned(), resolved.ctx, &resolved.meta)?;
-        self.by_dest.insert(dir.dest.clone(), dir);
-        for e in found {
-            self.by_dest.insert(e.dest.clone(), e);
-        }
+        self.entries.push(dir);
+        self.entries.append(&mut found);
         Ok(true)
     }
 
@@ -239,17 +256,23 @@ impl Selector<'_> {
             ..States::default()
         };
         let mut found = Vec::new();
-        walk_below(self.root, &filters, &dir.ctx, "", &states, &mut found)?;
+        walk_below_parallel(
+            self.root,
+            &filters,
+            &dir.ctx,
+            "",
+            &states,
+            walk_threads(),
+            &mut found,
+        )?;
         let pivot_hidden = self.ignore.matches(&dir.ctx);
         if found.is_empty() && (pivot_hidden || filters.include.is_some()) {
             return Err(not_found(&source));
         }
         self.push_root(&dir.ctx.clone(), ".", EntryKind::Dir);
         let pivot_entry = entry(self.root, ".".to_owned(), dir.ctx, &dir.meta)?;
-        self.by_dest.insert(pivot_entry.dest.clone(), pivot_entry);
-        for e in found {
-            self.by_dest.insert(e.dest.clone(), e);
-        }
+        self.entries.push(pivot_entry);
+        self.entries.append(&mut found);
         Ok(())
     }
 
@@ -260,6 +283,11 @@ impl Selector<'_> {
             kind,
         });
     }
+}
+
+/// Threads for walking a selected directory: stat calls dominate and scale with cores.
+fn walk_threads() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get().min(4))
 }
 
 fn not_found(source: &str) -> Error {

@@ -17,6 +17,7 @@
 //! stat was taken (i64 ns), sha256 (32 bytes); last, the sha256 of everything before it.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -35,6 +36,35 @@ const RACY_WINDOW_NS: i64 = 1_000_000_000;
 /// files removed from the context do not stay forever.
 const DROP_UNUSED_AFTER_NS: i64 = 30 * 24 * 3600 * 1_000_000_000;
 
+/// The map of entries. Keys are paths of the user's own context, so a fast multiplicative hash
+/// (rustc's FxHash scheme) replaces SipHash's flooding resistance: lookups are a good part of
+/// an unchanged rebuild.
+type Entries = HashMap<String, Cached, BuildHasherDefault<PathHasher>>;
+
+#[derive(Default)]
+struct PathHasher(u64);
+
+impl Hasher for PathHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0xf135_7aea_2e62_a9c5;
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.0 = (self.0 ^ u64::from_le_bytes(word))
+                .wrapping_mul(K)
+                .rotate_left(26);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(K).rotate_left(26);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Cached {
     stat: FileStat,
@@ -49,7 +79,7 @@ struct Cached {
 #[derive(Debug)]
 pub struct StatCache {
     path: Option<PathBuf>,
-    entries: HashMap<String, Cached>,
+    entries: Entries,
     dirty: bool,
 }
 
@@ -65,10 +95,10 @@ impl StatCache {
                 Some(entries) => (entries, false),
                 None => {
                     tracing::warn!(path = %path.display(), "stat cache is corrupt; starting empty");
-                    (HashMap::new(), true)
+                    (Entries::default(), true)
                 }
             },
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (HashMap::new(), false),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (Entries::default(), false),
             Err(e) => return Err(e.into()),
         };
         tracing::debug!(path = %path.display(), entries = entries.len(), "loaded stat cache");
@@ -83,7 +113,7 @@ impl StatCache {
     pub fn in_memory() -> StatCache {
         StatCache {
             path: None,
-            entries: HashMap::new(),
+            entries: Entries::default(),
             dirty: false,
         }
     }
@@ -157,7 +187,7 @@ pub(crate) fn now_ns() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
 }
 
-fn encode(entries: &HashMap<String, Cached>) -> Vec<u8> {
+fn encode(entries: &Entries) -> Vec<u8> {
     let mut out = Vec::with_capacity(16 + entries.len() * 120);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&(entries.len() as u64).to_le_bytes());
@@ -178,7 +208,7 @@ fn encode(entries: &HashMap<String, Cached>) -> Vec<u8> {
 }
 
 /// `None` for anything but a complete, intact file of this version.
-fn decode(bytes: &[u8]) -> Option<HashMap<String, Cached>> {
+fn decode(bytes: &[u8]) -> Option<Entries> {
     let body_len = bytes.len().checked_sub(32)?;
     let (body, sum) = bytes.split_at(body_len);
     if Sha256::digest(body).as_slice() != sum {
@@ -189,7 +219,8 @@ fn decode(bytes: &[u8]) -> Option<HashMap<String, Cached>> {
         return None;
     }
     let count = usize::try_from(r.u64()?).ok()?;
-    let mut entries = HashMap::with_capacity(count.min(body.len() / 80));
+    let mut entries =
+        Entries::with_capacity_and_hasher(count.min(body.len() / 80), Default::default());
     for _ in 0..count {
         let len = usize::try_from(r.u32()?).ok()?;
         let path = std::str::from_utf8(r.take(len)?).ok()?.to_owned();

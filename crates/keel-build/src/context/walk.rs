@@ -165,3 +165,233 @@ pub(crate) fn entry(
     }
     Ok(entry)
 }
+
+/// A directory the parallel walk hands to a thread: the whole subtree below it is walked
+/// sequentially there.
+struct Job {
+    ctx: String,
+    dest: String,
+    states: States,
+    meta: std::fs::Metadata,
+    selected: bool,
+    /// Index of the expanded directory it is in.
+    parent: usize,
+}
+
+/// A directory read during the breadth-first expansion; appears if taken itself or if
+/// something below it is.
+struct Expanded {
+    ctx: String,
+    dest: String,
+    meta: Option<std::fs::Metadata>,
+    selected: bool,
+    parent: Option<usize>,
+    nonempty: bool,
+}
+
+/// [`walk_below`] on up to `threads` threads: the first levels are read breadth first until
+/// there are enough subdirectories to share out (4 per thread), then each subdirectory is
+/// walked on its own. Same result as [`walk_below`] (order aside).
+pub(crate) fn walk_below_parallel(
+    root: &Path,
+    filters: &Filters<'_>,
+    ctx_dir: &str,
+    dest_dir: &str,
+    states: &States,
+    threads: usize,
+    out: &mut Vec<SelectedEntry>,
+) -> Result<()> {
+    if threads <= 1 {
+        return walk_below(root, filters, ctx_dir, dest_dir, states, out);
+    }
+    let mut expanded = vec![Expanded {
+        ctx: ctx_dir.to_owned(),
+        dest: dest_dir.to_owned(),
+        meta: None,
+        selected: false,
+        parent: None,
+        nonempty: false,
+    }];
+    let mut frontier = vec![(0usize, states.clone())];
+    let mut jobs: Vec<Job> = Vec::new();
+    while !frontier.is_empty() {
+        let mut next = Vec::new();
+        for (index, dir_states) in frontier {
+            let (ctx_dir, dest_dir) = (expanded[index].ctx.clone(), expanded[index].dest.clone());
+            for dirent in fs_err::read_dir(root.join(&ctx_dir))? {
+                let dirent = dirent?;
+                let name = dirent.file_name();
+                let name = name.to_str().ok_or_else(|| Error::NonUtf8Path {
+                    path: dirent.path(),
+                })?;
+                let meta = dirent.metadata()?;
+                let is_dir = meta.is_dir();
+                let ctx = join(&ctx_dir, name);
+                let dest = join(&dest_dir, name);
+                let verdict = filters.judge(&ctx, &dest, &dir_states, is_dir);
+                if !is_dir || !verdict.descend {
+                    if verdict.selected {
+                        out.push(entry(root, dest, ctx, &meta)?);
+                        expanded[index].nonempty = true;
+                    }
+                    continue;
+                }
+                jobs.push(Job {
+                    ctx,
+                    dest,
+                    states: verdict.states,
+                    meta,
+                    selected: verdict.selected,
+                    parent: index,
+                });
+            }
+        }
+        // Enough to share out, or nothing left to expand: stop.
+        if jobs.len() >= 4 * threads || jobs.is_empty() {
+            break;
+        }
+        for job in jobs.drain(..) {
+            expanded.push(Expanded {
+                ctx: job.ctx,
+                dest: job.dest,
+                meta: Some(job.meta),
+                selected: job.selected,
+                parent: Some(job.parent),
+                nonempty: false,
+            });
+            next.push((expanded.len() - 1, job.states));
+        }
+        frontier = next;
+    }
+
+    for (job, found) in jobs.iter().zip(run_jobs(root, filters, &jobs, threads)?) {
+        let nonempty = !found.is_empty();
+        out.extend(found);
+        if job.selected || nonempty {
+            out.push(entry(root, job.dest.clone(), job.ctx.clone(), &job.meta)?);
+            expanded[job.parent].nonempty = true;
+        }
+    }
+    // Children were expanded after their parents: settle them from the deepest up. The walk
+    // root (index 0) is not an entry of its own.
+    for index in (1..expanded.len()).rev() {
+        let node = &expanded[index];
+        if node.selected || node.nonempty {
+            if let (Some(meta), Some(parent)) = (&node.meta, node.parent) {
+                out.push(entry(root, node.dest.clone(), node.ctx.clone(), meta)?);
+                expanded[parent].nonempty = true;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A job's index and what was taken below its directory.
+type JobResult = (usize, Vec<SelectedEntry>);
+
+/// Walks each job's subtree, on `threads` threads; results in job order.
+fn run_jobs(
+    root: &Path,
+    filters: &Filters<'_>,
+    jobs: &[Job],
+    threads: usize,
+) -> Result<Vec<Vec<SelectedEntry>>> {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let worker = || -> Result<Vec<JobResult>> {
+        let mut done = Vec::new();
+        while !stop.load(Ordering::Relaxed) {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(job) = jobs.get(i) else { break };
+            let mut found = Vec::new();
+            if let Err(e) = walk_below(root, filters, &job.ctx, &job.dest, &job.states, &mut found)
+            {
+                stop.store(true, Ordering::Relaxed);
+                return Err(e);
+            }
+            done.push((i, found));
+        }
+        Ok(done)
+    };
+    let threads = threads.min(jobs.len());
+    let parts: Vec<Result<Vec<JobResult>>> = if threads <= 1 {
+        vec![worker()]
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads).map(|_| scope.spawn(worker)).collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect()
+        })
+    };
+    let mut results: Vec<Vec<SelectedEntry>> = (0..jobs.len()).map(|_| Vec::new()).collect();
+    for part in parts {
+        for (i, found) in part? {
+            results[i] = found;
+        }
+    }
+    Ok(results)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dests(mut entries: Vec<SelectedEntry>) -> Vec<(String, String)> {
+        entries.sort_by(|a, b| a.dest.cmp(&b.dest));
+        entries.into_iter().map(|e| (e.dest, e.source)).collect()
+    }
+
+    #[test]
+    fn parallel_walk_equals_sequential_walk() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        for a in 0..12 {
+            for b in 0..3 {
+                let d = root.join(format!("a{a}/b{b}"));
+                fs_err::create_dir_all(d.join("deep/er")).expect("mkdir");
+                fs_err::write(d.join("x.txt"), "x").expect("write");
+                fs_err::write(d.join("y.log"), "y").expect("write");
+                fs_err::write(d.join("deep/er/z.txt"), "z").expect("write");
+            }
+            fs_err::write(root.join(format!("a{a}/top.txt")), "t").expect("write");
+        }
+        fs_err::create_dir_all(root.join("empty/inner")).expect("mkdir");
+        let ignore = Matcher::new(&["a1", "!a1/b2/deep", "**/*.log", "a2/b0"], "t").expect("ok");
+        let exclude = Matcher::new(&["a3/*/x.txt"], "t").expect("ok");
+        let include = Matcher::new(&["a*/b1/**", "a5/top.txt"], "t").expect("ok");
+        for include in [None, Some(&include)] {
+            let filters = Filters {
+                ignore: &ignore,
+                exclude: &exclude,
+                include,
+            };
+            let mut sequential = Vec::new();
+            walk_below(root, &filters, "", "", &States::default(), &mut sequential).expect("walk");
+            for threads in [2, 3, 8] {
+                let mut parallel = Vec::new();
+                walk_below_parallel(
+                    root,
+                    &filters,
+                    "",
+                    "",
+                    &States::default(),
+                    threads,
+                    &mut parallel,
+                )
+                .expect("walk");
+                assert_eq!(
+                    dests(parallel),
+                    dests(sequential.clone()),
+                    "{threads} threads"
+                );
+            }
+            assert!(sequential.len() > 30);
+        }
+    }
+}

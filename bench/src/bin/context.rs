@@ -82,7 +82,7 @@ fn generate(root: &Path) -> (usize, u64) {
         fs_err::create_dir_all(&dir).expect("mkdir");
         for f in 0..FILES_PER_DIR {
             let i = d * FILES_PER_DIR + f;
-            let size = if i % BIG_EVERY == 0 {
+            let size = if i.is_multiple_of(BIG_EVERY) {
                 BIG_SIZE
             } else {
                 1024 + (i * 7919) % 8192

@@ -475,6 +475,17 @@ fn parents_keep_the_path_from_the_root_or_the_pivot() {
             "packages/p2/package.json"
         ]
     );
+    // `**` works after the pivot (the .dockerignore language), not in plain globs.
+    assert_eq!(
+        parents(&["packages/**/index.js"]),
+        [
+            ".",
+            "packages",
+            "packages/p2",
+            "packages/p2/src",
+            "packages/p2/src/index.js"
+        ]
+    );
     // A directory keeps its contents under its path.
     assert_eq!(
         parents(&["x/y"]),
@@ -737,4 +748,19 @@ fn entry_digests_round_trip_through_json() {
         json.contains(r#""l":{"kind":"symlink","mode":511,"link_target":"a"}"#),
         "{json}"
     );
+}
+
+#[test]
+fn non_utf8_file_names_are_refused_with_their_path() {
+    use std::os::unix::ffi::OsStrExt;
+    let c = Ctx::new();
+    c.file("ok.txt", "ok");
+    let bad = c.root().join(std::ffi::OsStr::from_bytes(b"bad-\xff"));
+    fs_err::write(&bad, "x").expect("write");
+    match c.select(&["."]) {
+        Err(e @ Error::NonUtf8Path { .. }) => assert!(e.to_string().contains("bad-"), "{e}"),
+        other => panic!("expected a non-UTF-8 error, got {other:?}"),
+    }
+    // A selection that does not walk past it is fine.
+    assert_eq!(c.dests(&["ok.txt"]), ["ok.txt"]);
 }

@@ -9,7 +9,8 @@
 //!   context), symlinks inside a selected directory are kept as symlinks.
 //! - A source with `*`, `?` or `[` in a component is a glob with Go's `filepath.Match` rules,
 //!   matched below the literal directory before its first wildcard; each match is a source of
-//!   its own. A glob that matches nothing is an error, like a missing path.
+//!   its own. A glob that matches nothing selects nothing (BuildKit's `AllowEmptyWildcard`);
+//!   a missing path, or a missing directory before the wildcard, is an error.
 //! - `.dockerignore`d paths are invisible, as if absent.
 //! - `--exclude` patterns (the `.dockerignore` language) are matched against destination
 //!   paths: a file source's name, a directory's contents relative to it, the kept path with
@@ -168,14 +169,13 @@ impl Selector<'_> {
         )?;
         // Go's filepath.Walk order: lexical per directory.
         matches.sort_by(|a: &String, b: &String| a.split('/').cmp(b.split('/')));
-        let mut visible = false;
+        // A glob that matches nothing selects nothing: BuildKit copies with
+        // `AllowEmptyWildcard`, which makes `COPY requirements.* .` the idiom for an optional
+        // file (moby/moby#26332). Only a missing directory before the wildcard is an error.
         for matched in matches {
             let resolved = resolve(self.root, self.ignore, &matched, true, &source)?;
             let name = base_name(&matched).to_owned();
-            visible |= self.add_root(&matched, resolved, &name, true)?;
-        }
-        if !visible {
-            return Err(not_found(&source));
+            self.add_root(&matched, resolved, &name, true)?;
         }
         Ok(())
     }
@@ -265,9 +265,17 @@ impl Selector<'_> {
             walk_threads(),
             &mut found,
         )?;
-        let pivot_hidden = self.ignore.matches(&dir.ctx);
-        if found.is_empty() && (pivot_hidden || filters.include.is_some()) {
-            return Err(not_found(&source));
+        if found.is_empty() {
+            // Nothing below the pivot: nothing for a glob, as without --parents; an error for a
+            // plain path (BuildKit accepts it silently, which its maintainers call unexpected,
+            // moby/buildkit#4900) or a hidden pivot.
+            let is_glob = !glob::split_at_wildcard(&pattern).1.is_empty();
+            if self.ignore.matches(&dir.ctx) || (filters.include.is_some() && !is_glob) {
+                return Err(not_found(&source));
+            }
+            if is_glob {
+                return Ok(());
+            }
         }
         self.push_root(&dir.ctx.clone(), ".", EntryKind::Dir);
         let pivot_entry = entry(self.root, ".".to_owned(), dir.ctx, &dir.meta)?;

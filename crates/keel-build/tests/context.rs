@@ -767,4 +767,40 @@ fn non_utf8_file_names_are_refused_with_their_path() {
     }
     // A selection that does not walk past it is fine.
     assert_eq!(c.dests(&["ok.txt"]), ["ok.txt"]);
+    assert_eq!(c.dests(&["ok.*"]), ["ok.txt"]);
+}
+
+#[test]
+fn ignored_junk_with_odd_names_is_harmless() {
+    use std::os::unix::ffi::OsStrExt;
+    // An ignored directory is skipped whole when no exception can reach into it: its odd names
+    // (here not UTF-8) do not matter, and a huge node_modules costs nothing.
+    let c = Ctx::new();
+    c.file(".dockerignore", "junk\n!README.md\n!junk/keep/*.txt\n")
+        .file("README.md", "r")
+        .file("junk/keep/a.txt", "a")
+        .dir("junk/other");
+    fs_err::write(
+        c.path("junk/other")
+            .join(std::ffi::OsStr::from_bytes(b"x-\xff")),
+        "x",
+    )
+    .expect("write");
+    // An ignored file with such a name is skipped too.
+    fs_err::write(
+        c.path("junk").join(std::ffi::OsStr::from_bytes(b"y-\xff")),
+        "y",
+    )
+    .expect("write");
+    assert_eq!(
+        c.dests(&["."]),
+        [
+            ".",
+            ".dockerignore",
+            "README.md",
+            "junk",
+            "junk/keep",
+            "junk/keep/a.txt"
+        ]
+    );
 }

@@ -34,6 +34,8 @@ pub struct Matcher {
     has_exceptions: bool,
     /// Every non-exception pattern is a literal path, maybe ending in `/*` or `/**`.
     literal_only: bool,
+    /// Every exception is a literal path, maybe ending in `/*` or `/**`.
+    literal_exceptions: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -75,14 +77,18 @@ impl Matcher {
             rules.push(Rule { pattern, exception });
         }
         let has_exceptions = rules.iter().any(|r| r.exception);
-        let literal_only = rules
-            .iter()
-            .filter(|r| !r.exception)
-            .all(|r| !literal_prefix(r.pattern.text()).contains(['*', '?', '[', ']', '\\', '^']));
+        let literal = |exception: bool| {
+            rules
+                .iter()
+                .filter(|r| r.exception == exception)
+                .all(|r| !literal_prefix(r.pattern.text()).contains(GLOB_CHARS))
+        };
+        let (literal_only, literal_exceptions) = (literal(false), literal(true));
         Ok(Matcher {
             patterns: rules,
             has_exceptions,
             literal_only,
+            literal_exceptions,
         })
     }
 
@@ -203,17 +209,37 @@ impl Matcher {
     /// pattern. Conservative: `true` unless every pattern is a literal path (fsutil's
     /// `onlyPrefixIncludes` shortcut), which lets a `--parents` selection skip whole subtrees.
     pub fn may_match_below(&self, dir: &str) -> bool {
-        if !self.literal_only {
-            return true;
-        }
-        self.patterns.iter().filter(|r| !r.exception).any(|r| {
-            let literal = literal_prefix(r.pattern.text());
-            literal.len() > dir.len()
-                && literal.starts_with(dir)
-                && literal.as_bytes()[dir.len()] == b'/'
-        })
+        !self.literal_only || self.literal_below(dir, false)
+    }
+
+    /// Whether an exception could bring back something in or below the matched directory
+    /// `dir`, so that the walk must enter it. Conservative like [`Matcher::may_match_below`]:
+    /// with literal exceptions only (`!node_modules/pkg/package.json`), a matched directory
+    /// that no exception names or contains is skipped whole (fsutil's
+    /// `onlyPrefixExcludeExceptions` shortcut).
+    pub fn exception_may_match_in(&self, dir: &str) -> bool {
+        self.has_exceptions && (!self.literal_exceptions || self.literal_below(dir, true))
+    }
+
+    /// Some literal pattern of the kind (exception or not) names a path below `dir`, or `dir`
+    /// itself when `or_equal`.
+    fn literal_below(&self, dir: &str, exception: bool) -> bool {
+        self.patterns
+            .iter()
+            .filter(|r| r.exception == exception)
+            .any(|r| {
+                let literal = literal_prefix(r.pattern.text());
+                literal.starts_with(dir)
+                    && match literal.as_bytes().get(dir.len()) {
+                        None => exception,
+                        Some(&b) => b == b'/',
+                    }
+            })
     }
 }
+
+/// Characters that make a pattern more than a literal path (fsutil's `patternChars`).
+const GLOB_CHARS: [char; 6] = ['*', '?', '[', ']', '\\', '^'];
 
 /// A pattern without a trailing `/**` or `/*` (fsutil's `patternWithoutTrailingGlob`).
 fn literal_prefix(text: &str) -> &str {

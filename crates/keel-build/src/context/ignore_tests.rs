@@ -380,3 +380,21 @@ fn which_ignore_file_applies() {
     );
     assert!(load_ignore(ctx, None).expect("load").matches("a.log"));
 }
+
+#[test]
+fn literal_exceptions_let_the_walk_skip_matched_directories() {
+    let m = matcher(&[
+        "node_modules",
+        "!node_modules/pkg/package.json",
+        "!README.md",
+    ]);
+    assert!(m.exception_may_match_in("node_modules"));
+    assert!(m.exception_may_match_in("node_modules/pkg"));
+    assert!(!m.exception_may_match_in("node_modules/other"));
+    assert!(!m.exception_may_match_in("node_modulesx"));
+    // An exception naming the directory itself counts.
+    assert!(matcher(&["a/*", "!a/b/**"]).exception_may_match_in("a/b"));
+    // Any wildcard in an exception: always enter.
+    assert!(matcher(&["a", "!**/keep"]).exception_may_match_in("a/x/y"));
+    assert!(!matcher(&["a"]).exception_may_match_in("a"));
+}

@@ -326,24 +326,29 @@ fn glob_walk(
     };
     for dirent in entries {
         let dirent = dirent?;
-        let name = dirent.file_name();
-        let name = name.to_str().ok_or_else(|| Error::NonUtf8Path {
-            path: dirent.path(),
-        })?;
+        let os_name = dirent.file_name();
+        let name = os_name.to_string_lossy();
         let is_dir = dirent.file_type()?.is_dir();
-        let ctx = join(ctx_dir, name);
-        let rel = join(rel_dir, name);
+        let ctx = join(ctx_dir, &name);
+        let rel = join(rel_dir, &name);
         let mut child_state = super::ignore::MatchState::default();
         let ignored = ignore.decide(&ctx, state.as_ref(), is_dir.then_some(&mut child_state));
-        if ignored && (!is_dir || !ignore.has_exceptions()) {
+        if ignored && (!is_dir || !ignore.exception_may_match_in(&ctx)) {
             continue;
         }
         // The pattern was validated; a match error cannot happen.
-        if glob::go_match(pattern, &rel).unwrap_or(false) {
+        let matched = glob::go_match(pattern, &rel).unwrap_or(false);
+        let descend = !matched && is_dir && depth > 1;
+        if os_name.to_str().is_none() && (matched || descend) {
+            return Err(Error::NonUtf8Path {
+                path: dirent.path(),
+            });
+        }
+        if matched {
             out.push(ctx);
             continue;
         }
-        if is_dir && depth > 1 {
+        if descend {
             let next = (!ignore.is_empty()).then_some(child_state);
             glob_walk(root, ignore, &ctx, &rel, pattern, depth - 1, next, out)?;
         }

@@ -74,8 +74,8 @@ impl Filters<'_> {
         // A filter that matched a directory rules out everything below it, unless it has
         // exceptions; an include pattern may still match below a directory it did not match.
         let descend = is_dir
-            && (!ignored || self.ignore.has_exceptions())
-            && (!excluded || self.exclude.has_exceptions())
+            && (!ignored || self.ignore.exception_may_match_in(ctx))
+            && (!excluded || self.exclude.exception_may_match_in(dest))
             && (included || self.include.is_some_and(|m| m.may_match_below(dest)));
         Verdict {
             selected: !ignored && !excluded && included,
@@ -118,15 +118,14 @@ pub(crate) fn walk_below(
     let dir_path = root.join(ctx_dir);
     for dirent in fs_err::read_dir(&dir_path)? {
         let dirent = dirent?;
-        let name = dirent.file_name();
-        let name = name.to_str().ok_or_else(|| Error::NonUtf8Path {
-            path: dirent.path(),
-        })?;
+        let os_name = dirent.file_name();
+        let name = os_name.to_string_lossy();
         let meta = dirent.metadata()?;
         let is_dir = meta.is_dir();
-        let ctx = join(ctx_dir, name);
-        let dest = join(dest_dir, name);
+        let ctx = join(ctx_dir, &name);
+        let dest = join(dest_dir, &name);
         let verdict = filters.judge(&ctx, &dest, states, is_dir);
+        check_utf8(&os_name, &verdict, || dirent.path())?;
         if !is_dir {
             if verdict.selected {
                 out.push(entry(root, dest, ctx, &meta)?);
@@ -141,6 +140,19 @@ pub(crate) fn walk_below(
         if verdict.selected || out.len() > before {
             out.push(entry(root, dest, ctx, &meta)?);
         }
+    }
+    Ok(())
+}
+
+/// A name that is not UTF-8 was judged by its lossy form; that is enough to skip it, but it
+/// cannot be selected or entered (keel's paths are strings).
+fn check_utf8(
+    name: &std::ffi::OsStr,
+    verdict: &Verdict,
+    path: impl FnOnce() -> std::path::PathBuf,
+) -> Result<()> {
+    if name.to_str().is_none() && (verdict.selected || verdict.descend) {
+        return Err(Error::NonUtf8Path { path: path() });
     }
     Ok(())
 }
@@ -220,15 +232,14 @@ pub(crate) fn walk_below_parallel(
             let (ctx_dir, dest_dir) = (expanded[index].ctx.clone(), expanded[index].dest.clone());
             for dirent in fs_err::read_dir(root.join(&ctx_dir))? {
                 let dirent = dirent?;
-                let name = dirent.file_name();
-                let name = name.to_str().ok_or_else(|| Error::NonUtf8Path {
-                    path: dirent.path(),
-                })?;
+                let os_name = dirent.file_name();
+                let name = os_name.to_string_lossy();
                 let meta = dirent.metadata()?;
                 let is_dir = meta.is_dir();
-                let ctx = join(&ctx_dir, name);
-                let dest = join(&dest_dir, name);
+                let ctx = join(&ctx_dir, &name);
+                let dest = join(&dest_dir, &name);
                 let verdict = filters.judge(&ctx, &dest, &dir_states, is_dir);
+                check_utf8(&os_name, &verdict, || dirent.path())?;
                 if !is_dir || !verdict.descend {
                     if verdict.selected {
                         out.push(entry(root, dest, ctx, &meta)?);

@@ -432,6 +432,16 @@ fn exclude_applies_to_destination_paths() {
         })
         .expect("select");
     assert_eq!(dests(&sel), ["homer.go"]);
+    // A glob match that is a directory is skipped whole when its name is excluded.
+    let sel = c
+        .context()
+        .select(&SelectOptions {
+            sources: vec!["*".into()],
+            exclude: vec!["dir".into(), "*.go".into()],
+            parents: false,
+        })
+        .expect("select");
+    assert_eq!(dests(&sel), ["home.txt"]);
 }
 
 #[test]

@@ -201,6 +201,9 @@ impl Selector<'_> {
             }
             return Ok(true);
         }
+        if is_glob_match && self.exclude.matches(name) {
+            return Ok(true);
+        }
         let filters = Filters {
             ignore: self.ignore,
             exclude: self.exclude,
@@ -222,9 +225,6 @@ impl Selector<'_> {
         )?;
         if self.ignore.matches(&resolved.ctx) && found.is_empty() {
             return Ok(false);
-        }
-        if is_glob_match && self.exclude.matches(name) {
-            return Ok(true);
         }
         self.push_root(source, ".", EntryKind::Dir);
         let dir = entry(self.root, ".".to_owned(), resolved.ctx, &resolved.meta)?;

@@ -2,8 +2,8 @@
 //! (fsutil's filter walk) and its copy (`--exclude`, `--parents` include patterns) would see.
 //!
 //! - `.dockerignore` applies to paths relative to the context root; an ignored entry is
-//!   absent. An ignored directory is still entered when the file has exceptions (`!`), and it
-//!   appears when something below it is brought back.
+//!   absent. An ignored directory is still entered when an exception (`!`) could bring
+//!   something back from it, and it appears when something below it is brought back.
 //! - `--exclude` applies to destination paths (relative to the COPY destination), with the same
 //!   rules.
 //! - `--parents` selects with include patterns on destination paths: an entry is taken when it
@@ -71,8 +71,9 @@ impl Filters<'_> {
                 &mut states.include,
             ),
         };
-        // A filter that matched a directory rules out everything below it, unless it has
-        // exceptions; an include pattern may still match below a directory it did not match.
+        // A filter that matched a directory rules out everything below it, unless one of its
+        // exceptions may reach into it; an include pattern may still match below a directory
+        // it did not match.
         let descend = is_dir
             && (!ignored || self.ignore.exception_may_match_in(ctx))
             && (!excluded || self.exclude.exception_may_match_in(dest))

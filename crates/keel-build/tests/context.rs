@@ -814,3 +814,128 @@ fn ignored_junk_with_odd_names_is_harmless() {
         ]
     );
 }
+
+// ---- differential test against Docker's own matcher ----
+
+/// Where Debian's `golang-github-moby-patternmatcher-dev` puts moby/patternmatcher.
+const GOCODE: &str = "/usr/share/gocode";
+
+/// Random `.dockerignore` pattern lists and paths, matched by keel and by moby/patternmatcher
+/// itself (a small Go program, tests/data/patternmatcher_oracle.go). Runs when `go` and the
+/// Debian package are installed (`apt-get install golang-go
+/// golang-github-moby-patternmatcher-dev`); skips with a message otherwise.
+#[test]
+fn differential_against_moby_patternmatcher() {
+    let have_go = std::process::Command::new("go")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let have_pm = Path::new(GOCODE)
+        .join("src/github.com/moby/patternmatcher")
+        .is_dir();
+    if !have_go || !have_pm {
+        eprintln!(
+            "skipped: needs `go` and {GOCODE}/src/github.com/moby/patternmatcher \
+             (apt-get install golang-go golang-github-moby-patternmatcher-dev)"
+        );
+        return;
+    }
+    let work = tempfile::tempdir().expect("tempdir");
+    let mut seed = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = move |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    // Mostly the characters that make patterns match, some of everything else.
+    let pattern_chars: Vec<char> = "aabb//***??ab/*?[]^-!\\. ".chars().collect();
+    let path_chars: Vec<char> = "aab.-".chars().collect();
+    let mut cases = Vec::new();
+    while cases.len() < 20_000 {
+        let path: Vec<String> = (0..1 + next(4))
+            .map(|_| {
+                (0..1 + next(3))
+                    .map(|_| path_chars[next(path_chars.len())])
+                    .collect()
+            })
+            .filter(|c: &String| c != "." && c != "..")
+            .collect();
+        if path.is_empty() {
+            continue;
+        }
+        let path = path.join("/");
+        let patterns: Vec<String> = (0..1 + next(3))
+            .map(|_| {
+                let prefix = if next(4) == 0 { "!" } else { "" };
+                let body: String = if next(2) == 0 {
+                    // A prefix of the path with some characters turned into wildcards.
+                    let keep: Vec<char> = path.chars().take(1 + next(path.len())).collect();
+                    keep.into_iter()
+                        .map(|c| match next(6) {
+                            0 => "*".to_owned(),
+                            1 => "?".to_owned(),
+                            2 if c == '/' => "/**/".to_owned(),
+                            _ => c.to_string(),
+                        })
+                        .collect()
+                } else {
+                    (0..1 + next(7))
+                        .map(|_| pattern_chars[next(pattern_chars.len())])
+                        .collect()
+                };
+                format!("{prefix}{body}")
+            })
+            .collect();
+        cases.push((patterns, path));
+    }
+    let input: String = cases
+        .iter()
+        .map(|(p, path)| format!("{}\t{path}\n", p.join("\u{1f}")))
+        .collect();
+    let output = std::process::Command::new("go")
+        .args(["run", "patternmatcher_oracle.go"])
+        .current_dir(env!("CARGO_MANIFEST_DIR").to_owned() + "/tests/data")
+        .env("GO111MODULE", "off")
+        .env("GOPATH", format!("{}:{GOCODE}", work.path().display()))
+        .env("GOCACHE", work.path().join("cache"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(input.as_bytes())?;
+            child.wait_with_output()
+        })
+        .expect("run the Go oracle");
+    assert!(output.status.success(), "go run failed");
+    let answers: Vec<&str> = std::str::from_utf8(&output.stdout)
+        .expect("utf-8")
+        .lines()
+        .collect();
+    assert_eq!(answers.len(), cases.len());
+    let (mut compared, mut matched) = (0, 0);
+    for ((patterns, path), want) in cases.iter().zip(answers) {
+        let got = match Matcher::new(patterns, "diff") {
+            Err(_) => "E".to_owned(),
+            Ok(m) => format!(
+                "{}{}",
+                u8::from(m.matches(path)),
+                u8::from(m.matches_or_parent_matches(path))
+            ),
+        };
+        assert_eq!(got, want, "patterns {patterns:?} path {path:?}");
+        compared += usize::from(want != "E");
+        matched += usize::from(want.starts_with('1'));
+    }
+    eprintln!(
+        "{compared} valid cases of {}, {matched} matched",
+        cases.len()
+    );
+    assert!(compared > 5_000, "too few valid cases: {compared}");
+    assert!(matched > 1_000, "too few matching cases: {matched}");
+}

@@ -4,7 +4,7 @@
 //!
 //! Grammar: `*` any run of non-`/` bytes; `?` one non-`/` character; `[` `^`? ranges `]` a
 //! character class (a class may match `/`); `\c` the character `c`. A malformed pattern is an
-//! error even when an earlier part already failed to match, as in Go since 1.16.
+//! error even when an earlier part already failed to match, as in current Go (not in 1.19).
 //!
 //! The algorithm follows Go's (chunks between stars, leftmost match of each chunk, the last
 //! chunk anchored at the end) because a different but "more correct" matcher would accept

@@ -14,8 +14,8 @@ import (
 	"github.com/moby/patternmatcher"
 )
 
-// Go 1.20+ filepath.Match also reports a malformed chunk after a mismatch; Debian's Go 1.19
-// does not. Docker is built with a recent Go, so validate every chunk here as it does.
+// Current Go's filepath.Match also reports a malformed chunk after a mismatch; Debian 12's Go
+// 1.19 does not. Docker is built with a current Go, so validate every chunk here as it does.
 func chunksValid(p string) bool {
 	for len(p) > 0 {
 		p = strings.TrimLeft(p, "*")

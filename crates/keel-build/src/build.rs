@@ -6,11 +6,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::atomic::AtomicUsize;
 use std::sync::mpsc;
+use std::sync::Mutex;
 
 use keel_dockerfile::dockerfile::{resolve, Dockerfile, ResolveOptions, Resolved, Source};
 use keel_image::{commit_image, NewImage};
 use keel_store::{ImageRecord, Store};
 
+use crate::context::{BuildContext, StatCache};
 use crate::error::Result;
 use crate::layer::LayerOptions;
 use crate::ports::{Executor, ImageSource, Network};
@@ -25,6 +27,9 @@ pub struct BuildOptions {
     pub dockerfile_name: String,
     /// The context directory (read in place, never copied).
     pub context: PathBuf,
+    /// The Dockerfile on disk, when it is a file: its `<name>.dockerignore` wins over the
+    /// context's `.dockerignore`.
+    pub dockerfile_path: Option<PathBuf>,
     pub resolve: ResolveOptions,
     /// `-t`: names for the image, set in the same update that records it.
     pub tags: Vec<keel_oci::ImageRef>,
@@ -59,6 +64,8 @@ pub fn build(
         Some(secs) => keel_oci::time::format_rfc3339(secs, 0),
         None => keel_oci::time::now_rfc3339(),
     };
+    let context = BuildContext::open(&options.context, options.dockerfile_path.as_deref())?;
+    let stat_cache = Mutex::new(StatCache::open(&store.context_cache_dir(), context.root())?);
     let multi_stage = resolved.order.len() > 1 || options.dockerfile.stages.len() > 1;
     let next_id = AtomicUsize::new(1);
     let mut results = run_stages(&resolved, |index, done| {
@@ -73,9 +80,19 @@ pub fn build(
             created: &created,
             results: done,
             show_stage_name: multi_stage,
+            context: &context,
+            stat_cache: &stat_cache,
         };
         builder.run(index, &next_id)
     })?;
+    // Only a finished build's hashes are remembered (a failed one may stop mid-selection).
+    if let Err(e) = stat_cache
+        .into_inner()
+        .unwrap_or_else(|p| p.into_inner())
+        .save()
+    {
+        tracing::warn!(error = %e, "cannot save the build context's stat cache");
+    }
     let mut target = results
         .remove(&resolved.target)
         .expect("the target is the last stage of the build order");

@@ -99,7 +99,7 @@ pub fn save(store: &Store, key: &Digest, step: &CachedStep) -> Result<()> {
 pub struct LastBuild {
     pub input: Option<CacheKeyInput>,
     #[serde(default)]
-    pub files: BTreeMap<String, Digest>,
+    pub files: BTreeMap<String, crate::context::EntryDigest>,
 }
 
 /// Where the last build of a step is kept: keyed by the step's place (context, Dockerfile,

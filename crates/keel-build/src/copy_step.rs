@@ -16,7 +16,7 @@ use keel_dockerfile::instruction::{Command, Instruction};
 use keel_image::join_workdir;
 use keel_oci::{Digest, Platform};
 
-use crate::context_select::{select_context, Selected};
+use crate::context::{hash_selection, EntryKind, HashOptions, SelectOptions, SelectedEntry};
 use crate::error::{Error, Result};
 use crate::layer::{commit_upper, ensure_snapshots};
 use crate::run_step::make_dirs;
@@ -89,11 +89,27 @@ pub fn prepare_copy<'p>(
 
     // What the step reads, and the digest of exactly that for the key.
     let (selection, content, files) = match &from {
+        From::Context if paths.sources.is_empty() => (None, None, BTreeMap::new()),
         From::Context => {
-            let sel = select_context(&builder.options.context, &paths.sources, &excludes, parents)
+            let sel = builder
+                .context
+                .select(&SelectOptions {
+                    sources: paths.sources.clone(),
+                    exclude: excludes.clone(),
+                    parents,
+                })
                 .map_err(|e| fail(e.to_string()))?;
-            let (digest, files) = sel.digest()?;
-            (Some(sel), Some(digest), files)
+            let outcome = {
+                let mut cache = builder.stat_cache.lock().unwrap_or_else(|p| p.into_inner());
+                hash_selection(
+                    builder.context.root(),
+                    &sel,
+                    Some(&mut cache),
+                    &HashOptions::default(),
+                )?
+            };
+            let files = outcome.entries(&sel);
+            (Some(sel), Some(outcome.digest), files)
         }
         From::Layers { .. } => (None, None, BTreeMap::new()),
     };
@@ -171,17 +187,38 @@ pub fn prepare_copy<'p>(
             };
             match (&from, &selection) {
                 (From::Context, Some(sel)) => {
-                    for item in &sel.items {
-                        let target = target_path(&dest, into_dir, item);
-                        let target_parent = parent_of(&target);
-                        make_dirs(&upper, &target_parent, &view)?;
+                    // A single file source may be renamed by a destination without a slash.
+                    let rename =
+                        !into_dir && sel.roots.len() == 1 && sel.roots[0].kind != EntryKind::Dir;
+                    let root = builder.context.root();
+                    let mut dirs: Vec<(std::path::PathBuf, std::fs::Metadata)> = Vec::new();
+                    for entry in &sel.entries {
+                        let target = context_target(&dest, rename, entry);
+                        make_dirs(&upper, &parent_of(&target), &view)?;
+                        let host_src = root.join(&entry.source);
                         let host_target = upper.join(target.trim_start_matches('/'));
-                        if is_add && item.is_file && is_archive(&item.path)? {
-                            make_dirs(&upper, &dest, &view)?;
-                            extract(&item.path, &upper.join(dest.trim_start_matches('/')))?;
-                            continue;
+                        match entry.kind {
+                            EntryKind::Dir => {
+                                fs_err::create_dir_all(&host_target)
+                                    .map_err(|e| Error::io(format!("writing {target}"), e))?;
+                                let meta = fs_err::metadata(&host_src).map_err(|e| {
+                                    Error::io(format!("reading {}", entry.source), e)
+                                })?;
+                                dirs.push((host_target, meta));
+                            }
+                            EntryKind::File if is_add && is_archive(&host_src)? => {
+                                extract(&host_src, &upper.join(dest.trim_start_matches('/')))?;
+                            }
+                            EntryKind::File | EntryKind::Symlink => {
+                                copier.copy(&host_src, &host_target)?;
+                            }
+                            // Sockets, fifos and devices in a context are not copied.
+                            EntryKind::Special => {}
                         }
-                        copier.copy(&item.path, &host_target)?;
+                    }
+                    // Directory times last: copying into a directory changes its mtime.
+                    for (dir, meta) in dirs.iter().rev() {
+                        copier.apply_meta(dir, meta)?;
                     }
                 }
                 (From::Layers { layers, .. }, _) => {
@@ -200,13 +237,13 @@ pub fn prepare_copy<'p>(
                         let found = source_view.lookup(&abs).ok_or_else(|| {
                             fail(format!("failed to compute cache key: \"{abs}\" not found"))
                         })?;
-                        let item = Selected {
-                            rel: base_name(&abs),
-                            path: found.clone(),
-                            is_file: !found.is_dir(),
-                            is_dir_root: found.is_dir(),
+                        let target = if found.is_dir() {
+                            dest.trim_end_matches('/').to_owned()
+                        } else if into_dir {
+                            format!("{}/{}", dest.trim_end_matches('/'), base_name(&abs))
+                        } else {
+                            dest.clone()
                         };
-                        let target = target_path(&dest, into_dir, &item);
                         make_dirs(&upper, &parent_of(&target), &view)?;
                         copier.copy_merged(
                             &source_view,
@@ -237,16 +274,17 @@ pub fn prepare_copy<'p>(
     })
 }
 
-/// Where a selected item lands.
-fn target_path(dest: &str, into_dir: bool, item: &Selected) -> String {
-    if item.is_dir_root {
-        // A directory source: its contents go into dest.
-        return dest.trim_end_matches('/').to_owned();
+/// Where a context entry lands: `.` is the destination directory itself, a single file source
+/// may take the destination's name, everything else goes below the destination.
+fn context_target(dest: &str, rename: bool, entry: &SelectedEntry) -> String {
+    let dir = dest.trim_end_matches('/');
+    if rename && entry.dest != "." {
+        return dest.to_owned();
     }
-    if into_dir {
-        format!("{}/{}", dest.trim_end_matches('/'), item.rel)
-    } else {
-        dest.to_owned()
+    match entry.dest.as_str() {
+        "." if dir.is_empty() => "/".to_owned(),
+        "." => dir.to_owned(),
+        rel => format!("{dir}/{rel}"),
     }
 }
 

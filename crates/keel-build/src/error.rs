@@ -24,6 +24,9 @@ pub enum Error {
     },
     #[error("{0}")]
     BaseImage(String),
+    /// Reading the build context (a source not found, a symlink out of the context...).
+    #[error(transparent)]
+    Context(#[from] crate::context::Error),
     #[error("{0}")]
     Corrupt(String),
     #[error(transparent)]

@@ -1,17 +1,18 @@
 //! Why a step was not cached: the difference between its key input now and at its last build,
 //! in words (`RUN: build arg VERSION changed`, `COPY . .: 1 file changed: main.go (content)`).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
-use keel_oci::Digest;
+use crate::context::EntryDigest;
 
 use crate::cache::{CacheKeyInput, LastBuild};
 
-/// How many names a list shows before "and N more".
-const MAX_NAMES: usize = 5;
-
 /// Explain a miss of `now` against the last build of the same step.
-pub fn explain(now: &CacheKeyInput, files: &BTreeMap<String, Digest>, last: &LastBuild) -> String {
+pub fn explain(
+    now: &CacheKeyInput,
+    files: &BTreeMap<String, EntryDigest>,
+    last: &LastBuild,
+) -> String {
     let Some(before) = &last.input else {
         return "not built before".to_owned();
     };
@@ -63,7 +64,12 @@ pub fn explain(now: &CacheKeyInput, files: &BTreeMap<String, Digest>, last: &Las
         reasons.push("the --from source changed".to_owned());
     }
     if before.content != now.content {
-        reasons.push(files_changed(&last.files, files));
+        let diff = crate::context::diff(&last.files, files);
+        reasons.push(if diff.is_empty() {
+            "the selected files changed".to_owned()
+        } else {
+            diff.to_string()
+        });
     }
     if reasons.is_empty() {
         // Same inputs, but the record is gone (pruned, or its layer was removed).
@@ -78,51 +84,11 @@ fn env_map(env: &[String]) -> BTreeMap<&str, &str> {
         .collect()
 }
 
-/// `1 file changed: main.go (content)`, `2 files added: a, b`, ...
-pub fn files_changed(before: &BTreeMap<String, Digest>, now: &BTreeMap<String, Digest>) -> String {
-    let old: BTreeSet<&String> = before.keys().collect();
-    let new: BTreeSet<&String> = now.keys().collect();
-    let changed: Vec<&String> = new
-        .intersection(&old)
-        .filter(|p| before[**p] != now[**p])
-        .copied()
-        .collect();
-    let added: Vec<&String> = new.difference(&old).copied().collect();
-    let removed: Vec<&String> = old.difference(&new).copied().collect();
-    let mut parts = Vec::new();
-    if !changed.is_empty() {
-        parts.push(list("changed", &changed, " (content)"));
-    }
-    if !added.is_empty() {
-        parts.push(list("added", &added, ""));
-    }
-    if !removed.is_empty() {
-        parts.push(list("removed", &removed, ""));
-    }
-    if parts.is_empty() {
-        return "the selected files changed".to_owned();
-    }
-    parts.join(", ")
-}
-
-fn list(what: &str, names: &[&String], suffix: &str) -> String {
-    let count = names.len();
-    let noun = if count == 1 { "file" } else { "files" };
-    let mut shown: Vec<String> = names
-        .iter()
-        .take(MAX_NAMES)
-        .map(|n| format!("{n}{suffix}"))
-        .collect();
-    if count > MAX_NAMES {
-        shown.push(format!("and {} more", count - MAX_NAMES));
-    }
-    format!("{count} {noun} {what}: {}", shown.join(", "))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::cache::{StepDef, SCHEMA};
+    use keel_oci::Digest;
 
     fn input(instruction: &str) -> CacheKeyInput {
         CacheKeyInput {
@@ -148,6 +114,15 @@ mod tests {
         Digest::sha256_of(s.as_bytes())
     }
 
+    fn file(content: &str) -> EntryDigest {
+        EntryDigest {
+            kind: crate::context::EntryKind::File,
+            mode: 0o644,
+            content: Some(d(content)),
+            link_target: None,
+        }
+    }
+
     #[test]
     fn explains_args_env_and_files() {
         let mut before = input("RUN make");
@@ -163,14 +138,14 @@ mod tests {
             explain(&now, &BTreeMap::new(), &last),
             "build arg VERSION changed; ENV A added"
         );
-        let files_before: BTreeMap<String, Digest> = [
-            ("main.go".to_owned(), d("1")),
-            ("old.go".to_owned(), d("x")),
+        let files_before: BTreeMap<String, EntryDigest> = [
+            ("main.go".to_owned(), file("1")),
+            ("old.go".to_owned(), file("x")),
         ]
         .into();
-        let files_now: BTreeMap<String, Digest> = [
-            ("main.go".to_owned(), d("2")),
-            ("new.go".to_owned(), d("y")),
+        let files_now: BTreeMap<String, EntryDigest> = [
+            ("main.go".to_owned(), file("2")),
+            ("new.go".to_owned(), file("y")),
         ]
         .into();
         let mut copy_before = input("COPY . .");
@@ -183,22 +158,11 @@ mod tests {
         };
         assert_eq!(
             explain(&copy_now, &files_now, &last),
-            "1 file changed: main.go (content), 1 file added: new.go, 1 file removed: old.go"
+            "1 file changed: main.go (content); 1 file added: new.go; 1 file removed: old.go"
         );
         assert_eq!(
             explain(&now, &BTreeMap::new(), &LastBuild::default()),
             "not built before"
-        );
-    }
-
-    #[test]
-    fn long_lists_are_cut() {
-        let now: BTreeMap<String, Digest> = (0..8)
-            .map(|i| (format!("f{i}"), d(&i.to_string())))
-            .collect();
-        assert_eq!(
-            files_changed(&BTreeMap::new(), &now),
-            "8 files added: f0, f1, f2, f3, f4, and 3 more"
         );
     }
 }

@@ -15,7 +15,7 @@
 pub mod base;
 pub mod build;
 pub mod cache;
-pub mod context_select;
+pub mod context;
 pub mod copy_step;
 pub mod error;
 pub mod explain;

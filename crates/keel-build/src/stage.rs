@@ -47,6 +47,8 @@ pub struct StageBuilder<'a> {
     pub results: &'a BTreeMap<usize, StageResult>,
     /// Prefix step names with the stage name (`[builder 2/5]`): only when there are several.
     pub show_stage_name: bool,
+    pub context: &'a crate::context::BuildContext,
+    pub stat_cache: &'a std::sync::Mutex<crate::context::StatCache>,
 }
 
 /// The state of a stage between instructions.
@@ -425,8 +427,8 @@ impl StageBuilder<'_> {
 pub struct Prepared<'p> {
     pub def: StepDef,
     pub content: Option<Digest>,
-    /// Per-file digests of what a COPY selected (for explaining the next miss).
-    pub files: BTreeMap<String, Digest>,
+    /// Per-entry digests of what a COPY selected (for explaining the next miss).
+    pub files: BTreeMap<String, crate::context::EntryDigest>,
     pub created_by: String,
     /// Produce the layer (None when nothing changed). Called on a miss only.
     #[allow(clippy::type_complexity)]

@@ -84,6 +84,7 @@ fn options(context: &Path, dockerfile: &str, build_args: &[(&str, &str)]) -> Bui
         dockerfile: parse(dockerfile.as_bytes()).unwrap(),
         dockerfile_name: "Dockerfile".into(),
         context: context.to_path_buf(),
+        dockerfile_path: None,
         resolve: ResolveOptions {
             build_args: build_args
                 .iter()
@@ -212,7 +213,7 @@ fn a_change_invalidates_that_step_and_later_ones_and_says_why() {
     let (_, events) = f.build(GO_LIKE, &[]);
     assert_eq!(f.runs(), 3, "only the build RUN runs again");
     let misses = events.misses();
-    assert_eq!(misses[0], "1 file changed: src/main.go (content)");
+    assert_eq!(misses[0], "1 file changed: main.go (content)");
     assert_eq!(misses[1], "an earlier step changed");
 
     let (_, events) = f.build(GO_LIKE, &[("VERSION", "2")]);

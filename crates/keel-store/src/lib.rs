@@ -28,6 +28,7 @@
 //!   containers/<id>/          reserved for containers; roots.json pins blobs and snapshots
 //!   tmp/                      scratch for atomic writes and per-snapshot locks
 //!   work/<id>/ + <id>.lock    build and container working dirs (overlay uppers), live while locked
+//!   context-cache/            keel build's stat caches of build contexts (rebuilt when lost)
 //! ```
 //!
 //! # Locks

@@ -50,6 +50,7 @@ const DIRS: &[&str] = &[
     "snapshots",
     "cache",
     "containers",
+    "context-cache",
     "tmp",
 ];
 
@@ -149,6 +150,11 @@ impl Store {
     }
     pub(crate) fn work_dir(&self) -> PathBuf {
         self.root.join("work")
+    }
+    /// Where `keel build` keeps its per-context stat caches (plain files, rebuilt when lost;
+    /// neither blobs nor records, so gc and check leave them alone).
+    pub fn context_cache_dir(&self) -> PathBuf {
+        self.root.join("context-cache")
     }
     pub(crate) fn tmp_dir(&self) -> PathBuf {
         self.root.join("tmp")

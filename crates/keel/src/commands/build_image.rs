@@ -73,6 +73,7 @@ pub fn run(
         dockerfile: parsed,
         dockerfile_name: source.name.clone(),
         context,
+        dockerfile_path: source.path.clone(),
         resolve,
         tags: tags.clone(),
         labels,

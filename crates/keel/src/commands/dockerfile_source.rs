@@ -11,6 +11,8 @@ use crate::error::{CliError, CliResult, DockerfileFailure};
 pub struct DockerfileSource {
     pub name: String,
     pub bytes: Vec<u8>,
+    /// The file it was read from (`None` for stdin).
+    pub path: Option<PathBuf>,
 }
 
 impl DockerfileSource {
@@ -39,12 +41,14 @@ pub fn read_file(file: &str) -> CliResult<DockerfileSource> {
         return Ok(DockerfileSource {
             name: "Dockerfile".into(),
             bytes: read_stdin()?,
+            path: None,
         });
     }
     let bytes = std::fs::read(file).with_context(|| format!("reading Dockerfile {file}"))?;
     Ok(DockerfileSource {
         name: display_name(Path::new(file)),
         bytes,
+        path: Some(PathBuf::from(file)),
     })
 }
 
@@ -82,6 +86,7 @@ pub fn for_build(file: Option<&str>, context: &str) -> CliResult<DockerfileSourc
     Ok(DockerfileSource {
         name: display_name(&path),
         bytes,
+        path: Some(path),
     })
 }
 

@@ -399,3 +399,42 @@ fn a_missing_base_image_says_what_to_do() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("keel import"), "{}", stderr(&out));
 }
+
+#[test]
+fn dockerignore_hides_files_from_copy_and_from_the_cache_key() {
+    let tar = busybox_or_skip!();
+    if !root_or_skip() {
+        return;
+    }
+    let keel = Keel::new();
+    let ctx = setup(&keel, tar);
+    write(&ctx, ".dockerignore", "*.md\n!keep.md\nsecret/\n");
+    write(&ctx, "app.txt", "app\n");
+    write(&ctx, "notes.md", "ignored\n");
+    write(&ctx, "keep.md", "kept\n");
+    write(&ctx, "secret/key", "hidden\n");
+    write(
+        &ctx,
+        "Dockerfile",
+        "FROM localhost/busybox:latest\nCOPY . /ctx/\n",
+    );
+    let out = build(&keel, &ctx, &["-t", "ign:1"]);
+    assert_success(&out, &["build"]);
+    assert_eq!(
+        file_in_image(&keel, "ign:1", "/ctx/app.txt").as_deref(),
+        Some("app\n")
+    );
+    assert_eq!(
+        file_in_image(&keel, "ign:1", "/ctx/keep.md").as_deref(),
+        Some("kept\n")
+    );
+    assert_eq!(file_in_image(&keel, "ign:1", "/ctx/notes.md"), None);
+    assert_eq!(file_in_image(&keel, "ign:1", "/ctx/secret/key"), None);
+
+    write(&ctx, "notes.md", "edited, still ignored\n");
+    let again = build(&keel, &ctx, &["-t", "ign:1"]);
+    assert!(misses(&again).is_empty(), "{}", stderr(&again));
+    write(&ctx, "app.txt", "app 2\n");
+    let changed = build(&keel, &ctx, &["-t", "ign:1"]);
+    assert_eq!(misses(&changed), ["1 file changed: app.txt (content)"]);
+}

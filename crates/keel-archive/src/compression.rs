@@ -8,6 +8,8 @@
 use std::fmt;
 use std::io::{self, Cursor, Read, Write};
 
+use crate::parallel_gzip::ParallelGzEncoder;
+
 /// A compression format of a layer blob.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -113,16 +115,32 @@ pub enum CompressOptions {
     /// Deterministic gzip at `level` (0-9): no mtime, no file name, OS byte 255 ("unknown"),
     /// exactly as Go's `compress/gzip` writes a layer, so the same tar gives the same blob.
     Gzip { level: u32 },
+    /// Deterministic gzip at `level` (0-9) compressed on `threads` threads (0: one per available
+    /// core), pigz-style: fixed 1 MiB blocks, each deflated with the previous block's last
+    /// 32 KiB as dictionary, written as one gzip member with the same header as [`Gzip`]. The
+    /// bytes depend on the input and the level only, never on `threads` or the machine; they
+    /// differ from single-threaded [`Gzip`] output.
+    ///
+    /// [`Gzip`]: CompressOptions::Gzip
+    ParallelGzip { level: u32, threads: u32 },
     /// zstd at `level` (1-22) with a content checksum. `workers` > 0 compresses in that many
     /// background threads; zstd's multithreaded output depends on the level but not on the number
     /// of workers, so blobs stay reproducible across machines with any `workers` >= 1.
     Zstd { level: i32, workers: u32 },
 }
 
+/// The gzip level of the layers keel writes by default: the best ratio that still compresses at
+/// 200 MB/s or more on 2 cores (issue 4; measured in docs/benchmarks.md, "Layer compression").
+pub const LAYER_GZIP_LEVEL: u32 = 6;
+
 impl Default for CompressOptions {
-    /// gzip level 6: what registries and Docker expect for a default `tar+gzip` layer.
+    /// Parallel gzip at [`LAYER_GZIP_LEVEL`] on every available core: a `tar+gzip` layer every
+    /// registry and Docker reads, whose bytes do not depend on the machine.
     fn default() -> CompressOptions {
-        CompressOptions::Gzip { level: 6 }
+        CompressOptions::ParallelGzip {
+            level: LAYER_GZIP_LEVEL,
+            threads: 0,
+        }
     }
 }
 
@@ -134,6 +152,7 @@ pub struct CompressWriter<W: Write> {
 enum Inner<W: Write> {
     Plain(W),
     Gzip(flate2::write::GzEncoder<W>),
+    ParallelGzip(ParallelGzEncoder<W>),
     Zstd(zstd::stream::write::Encoder<'static, W>),
 }
 
@@ -154,6 +173,13 @@ pub fn compress<W: Write>(writer: W, options: CompressOptions) -> io::Result<Com
                 .operating_system(255)
                 .write(writer, flate2::Compression::new(level));
             Inner::Gzip(encoder)
+        }
+        CompressOptions::ParallelGzip { level, threads } => {
+            let threads = match threads {
+                0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+                n => n as usize,
+            };
+            Inner::ParallelGzip(ParallelGzEncoder::new(writer, level, threads)?)
         }
         CompressOptions::Zstd { level, workers } => {
             let mut encoder = zstd::stream::write::Encoder::new(writer, level)?;
@@ -176,6 +202,7 @@ impl<W: Write> CompressWriter<W> {
                 Ok(w)
             }
             Inner::Gzip(e) => e.finish(),
+            Inner::ParallelGzip(e) => e.finish(),
             Inner::Zstd(e) => e.finish(),
         }
     }
@@ -186,6 +213,7 @@ impl<W: Write> Write for CompressWriter<W> {
         match &mut self.inner {
             Inner::Plain(w) => w.write(buf),
             Inner::Gzip(e) => e.write(buf),
+            Inner::ParallelGzip(e) => e.write(buf),
             Inner::Zstd(e) => e.write(buf),
         }
     }
@@ -194,6 +222,7 @@ impl<W: Write> Write for CompressWriter<W> {
         match &mut self.inner {
             Inner::Plain(w) => w.write_all(buf),
             Inner::Gzip(e) => e.write_all(buf),
+            Inner::ParallelGzip(e) => e.write_all(buf),
             Inner::Zstd(e) => e.write_all(buf),
         }
     }
@@ -202,6 +231,7 @@ impl<W: Write> Write for CompressWriter<W> {
         match &mut self.inner {
             Inner::Plain(w) => w.flush(),
             Inner::Gzip(e) => e.flush(),
+            Inner::ParallelGzip(e) => e.flush(),
             Inner::Zstd(e) => e.flush(),
         }
     }

@@ -11,12 +11,13 @@
 //! - [`scan_layer`]: diffID, size and entry count of a tar, every name validated (import, load).
 //! - [`write_layer`] with [`WriteOptions`]: a reproducible PAX tar of a directory.
 //! - [`decompress`] (detects gzip, zstd, xz, bzip2 by magic bytes) and [`compress`]
-//!   (deterministic gzip, multithreaded zstd).
+//!   (deterministic gzip, single-threaded or parallel, and multithreaded zstd).
 
 mod apply;
 mod compression;
 mod error;
 mod name;
+mod parallel_gzip;
 mod resolve;
 mod scan;
 mod stream;
@@ -25,7 +26,7 @@ mod write;
 pub use apply::{apply_layer, ApplyOptions, ApplyStats, Warning, WhiteoutMode};
 pub use compression::{
     compress, decompress, decompress_as, CompressOptions, CompressWriter, Compression,
-    DecompressReader, MAGIC_LEN,
+    DecompressReader, LAYER_GZIP_LEVEL, MAGIC_LEN,
 };
 pub use error::{Error, Result};
 pub use name::{OPAQUE_MARKER, WHITEOUT_PREFIX};

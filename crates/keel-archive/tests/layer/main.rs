@@ -6,5 +6,6 @@
 mod common;
 mod compression;
 mod malicious;
+mod parallel_gzip;
 mod roundtrip;
 mod whiteout;

@@ -50,6 +50,8 @@ pub fn ensure_snapshots(store: &Store, lease: &Lease, layers: &[LayerRecord]) ->
 pub struct LayerOptions {
     /// Clamp file times to this (`SOURCE_DATE_EPOCH`).
     pub source_date_epoch: Option<i64>,
+    /// Parallel gzip on every core by default (issue 4): its bytes do not depend on the number
+    /// of threads, so layer digests stay reproducible from one machine to another.
     pub compression: CompressOptions,
 }
 
@@ -57,7 +59,7 @@ impl Default for LayerOptions {
     fn default() -> Self {
         LayerOptions {
             source_date_epoch: None,
-            compression: CompressOptions::Gzip { level: 6 },
+            compression: CompressOptions::default(),
         }
     }
 }

@@ -8,6 +8,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
+use keel_archive::{CompressOptions, LAYER_GZIP_LEVEL};
 use keel_build::{
     build, BuildEvent, BuildOptions, Executor, LayerOptions, LocalImages, Network, Ports, Reporter,
     RunOutcome, RunRequest,
@@ -128,19 +129,16 @@ fn fixture() -> Fixture {
 
 impl Fixture {
     fn build(&self, dockerfile: &str, args: &[(&str, &str)]) -> (keel_store::ImageRecord, Events) {
+        self.build_with(options(&self.context, dockerfile, args))
+    }
+    fn build_with(&self, options: BuildOptions) -> (keel_store::ImageRecord, Events) {
         let events = Events::default();
         let images = LocalImages::new(self.store.clone());
         let ports = Ports {
             executor: &self.executor,
             images: &images,
         };
-        let record = build(
-            &self.store,
-            &options(&self.context, dockerfile, args),
-            &ports,
-            &events,
-        )
-        .unwrap();
+        let record = build(&self.store, &options, &ports, &events).unwrap();
         (record, events)
     }
     fn runs(&self) -> usize {
@@ -255,6 +253,46 @@ fn same_inputs_on_two_stores_give_the_same_digest() {
     let (ib, _) = b.build(GO_LIKE, &[]);
     assert_eq!(ia.id, ib.id);
     assert_eq!(ia.manifest, ib.manifest);
+}
+
+/// Issue 4: layers are compressed on every core, and the digests must not depend on how many
+/// there are. The copied file spans several of the compressor's 1 MiB blocks.
+#[test]
+fn layer_digests_do_not_depend_on_compression_threads() {
+    let digests: Vec<_> = [1, 2, 3]
+        .into_iter()
+        .map(|threads| {
+            let f = fixture();
+            // Six random bits per byte: compresses a little, never to nothing.
+            let mut x = 0x2545_f491_4f6c_dd1du64;
+            let big: Vec<u8> = (0..3_500_000)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    (x as u8 & 0x3f) | 0x20
+                })
+                .collect();
+            std::fs::write(f.context.join("src/big.bin"), big).unwrap();
+            let mut opts = options(&f.context, "FROM scratch\nCOPY src/ /src/\n", &[]);
+            opts.layer.compression = CompressOptions::ParallelGzip {
+                level: LAYER_GZIP_LEVEL,
+                threads,
+            };
+            let (record, _) = f.build_with(opts);
+            let manifest: serde_json::Value =
+                serde_json::from_slice(&f.store.read_blob(&record.manifest).unwrap()).unwrap();
+            let layer = &manifest["layers"][0];
+            assert_eq!(
+                layer["mediaType"],
+                "application/vnd.oci.image.layer.v1.tar+gzip"
+            );
+            assert!(layer["size"].as_u64().unwrap() > 2 << 20, "{layer}");
+            (record.id, record.manifest)
+        })
+        .collect();
+    assert_eq!(digests[0], digests[1]);
+    assert_eq!(digests[0], digests[2]);
 }
 
 #[test]

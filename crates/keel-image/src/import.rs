@@ -1,7 +1,7 @@
 //! `keel import`: a root filesystem tar (plain, gzip, bzip2, xz or zstd) becomes a one-layer
 //! image, as `docker import` does. The input is read once: decompressed, checked entry by
-//! entry (names, links, truncation), hashed for its diffID and recompressed with gzip into the
-//! store, all in one streaming pass with bounded memory.
+//! entry (names, links, truncation), hashed for its diffID and recompressed with parallel gzip
+//! into the store, all in one streaming pass with bounded memory.
 
 use std::io::{self, Read, Write};
 
@@ -26,7 +26,8 @@ pub struct ImportOptions {
     pub reference: Option<ImageRef>,
     /// The `created` time (RFC 3339); now when `None`.
     pub created: Option<String>,
-    /// How the layer blob is stored.
+    /// How the layer blob is stored: parallel gzip by default, whose bytes do not depend on
+    /// the number of threads (issue 4).
     pub compression: CompressOptions,
 }
 
@@ -39,7 +40,7 @@ impl ImportOptions {
             platform: Platform::host(),
             reference: None,
             created: None,
-            compression: CompressOptions::Gzip { level: 6 },
+            compression: CompressOptions::default(),
         }
     }
 }
@@ -129,5 +130,82 @@ impl<R: Read, W: Write> Read for Tee<'_, R, W> {
         let n = self.reader.read(buf)?;
         self.writer.write_all(&buf[..n])?;
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use keel_archive::LAYER_GZIP_LEVEL;
+    use keel_oci::Digest;
+
+    use super::*;
+
+    /// A root filesystem tar of about 3 MB: several of the gzip compressor's 1 MiB blocks.
+    fn rootfs() -> Vec<u8> {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let data: Vec<u8> = (0..3_000_000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x as u8 & 0x3f) | 0x20
+            })
+            .collect();
+        let mut tar = tar::Builder::new(Vec::new());
+        let mut header = tar::Header::new_ustar();
+        header.set_path("data").unwrap();
+        header.set_size(data.len() as u64);
+        header.set_mode(0o644);
+        header.set_uid(0);
+        header.set_gid(0);
+        header.set_mtime(0);
+        header.set_cksum();
+        tar.append(&header, &data[..]).unwrap();
+        tar.into_inner().unwrap()
+    }
+
+    fn layer_digest(store: &Store, record: &ImageRecord) -> Digest {
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&store.read_blob(&record.manifest).unwrap()).unwrap();
+        manifest["layers"][0]["digest"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap()
+    }
+
+    /// Issue 4: import compresses on every core by default, and the image must not depend on
+    /// how many there are.
+    #[test]
+    fn imported_image_does_not_depend_on_compression_threads() {
+        assert!(matches!(
+            ImportOptions::new("-").compression,
+            CompressOptions::ParallelGzip { .. }
+        ));
+        let tar = rootfs();
+        let mut ids = Vec::new();
+        for threads in [1, 2, 4] {
+            let dir = tempfile::tempdir().unwrap();
+            let store = Store::open(dir.path()).unwrap();
+            let mut options = ImportOptions::new("rootfs.tar");
+            options.created = Some("2024-01-01T00:00:00Z".to_owned());
+            options.compression = CompressOptions::ParallelGzip {
+                level: LAYER_GZIP_LEVEL,
+                threads,
+            };
+            let record = import(&store, &tar[..], &options).unwrap();
+            let blob = store.read_blob(&layer_digest(&store, &record)).unwrap();
+            // A single gzip member holding the whole tar.
+            let mut plain = Vec::new();
+            flate2::read::GzDecoder::new(&blob[..])
+                .read_to_end(&mut plain)
+                .unwrap();
+            assert_eq!(plain, tar, "{threads} threads");
+            ids.push(record.id);
+        }
+        assert_eq!(ids[0], ids[1]);
+        assert_eq!(ids[0], ids[2]);
     }
 }

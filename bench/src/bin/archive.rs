@@ -1,8 +1,12 @@
 //! Benchmark: layer tar throughput on a generated ~200 MB tree (in /tmp, removed afterwards):
-//! write_layer, gzip and zstd compression, scan, apply, and decompression.
+//! write_layer, gzip (single-threaded and parallel) and zstd compression, layer export (write +
+//! compress, as keel-build does it), scan, apply, and decompression.
 //!
 //! Run: `cargo run --release -p keel-bench --bin archive [MB [SECTION]]` (SECTION: write, scan,
-//! gzip, zstd, decompress, verify, apply). `KEEL_BENCH_DIR` chooses the scratch filesystem.
+//! gzip, pgzip, levels, export, zstd, decompress, verify, apply). `KEEL_BENCH_DIR` chooses the
+//! scratch filesystem. `KEEL_BENCH_TAR=rootfs.tar` measures a real tree instead of the generated
+//! one: the tar is unpacked into the scratch directory first (e.g. Debian's minbase from
+//! `mmdebstrap --variant=minbase --format=tar bookworm rootfs.tar`).
 #![allow(clippy::print_stdout)]
 
 use std::io::Write;
@@ -11,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use keel_archive::{
     apply_layer, compress, decompress, scan_layer, write_layer, ApplyOptions, CompressOptions,
-    WriteOptions,
+    WriteOptions, LAYER_GZIP_LEVEL,
 };
 use keel_bench::{measure, report};
 
@@ -96,6 +100,38 @@ fn line(name: &str, bytes: u64, times: &[Duration]) {
     println!("  => {name}: {:.0} MB/s", mbps(bytes, median));
 }
 
+/// CPU time of this process so far (every thread, user and system), from /proc/self/stat in
+/// USER_HZ ticks (100 per second on Linux): on a shared machine, CPU seconds per MB move much
+/// less with the load than wall time does.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
+    // After the command name: state is field 3; utime and stime are fields 14 and 15.
+    let tick = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (tick(11) + tick(12)) / 100.0
+}
+
+/// Like [`measure`] plus [`line`], with the CPU time per run and MB per CPU second.
+fn timed(name: &str, bytes: u64, runs: usize, mut f: impl FnMut()) {
+    f();
+    let cpu = cpu_seconds();
+    let times = measure(0, runs, f);
+    let cpu = (cpu_seconds() - cpu) / runs as f64;
+    line(name, bytes, &times);
+    println!(
+        "  cpu {:.2} s per run, {:.0} MB per CPU second",
+        cpu,
+        bytes as f64 / 1e6 / cpu
+    );
+}
+
 fn compress_all(tar: &[u8], options: CompressOptions) -> Vec<u8> {
     let mut w = compress(Vec::with_capacity(tar.len() / 2), options).expect("compressor");
     w.write_all(tar).expect("compress in memory");
@@ -116,12 +152,28 @@ fn main() {
     let scratch = Scratch(base.join(format!("keel-bench-archive-{}", std::process::id())));
     let src = scratch.0.join("src");
     std::fs::create_dir_all(&src).expect("scratch dir");
-    let data = generate(&src, mb);
-    println!(
-        "tree in {}: {:.1} MB of file data",
-        scratch.0.display(),
-        data as f64 / 1e6
-    );
+    if let Some(tar) = std::env::var_os("KEEL_BENCH_TAR") {
+        let file = std::fs::File::open(&tar).expect("open KEEL_BENCH_TAR");
+        let stats = apply_layer(
+            std::io::BufReader::with_capacity(1 << 20, file),
+            &src,
+            &ApplyOptions::default(),
+        )
+        .expect("unpack KEEL_BENCH_TAR");
+        println!(
+            "tree in {}: {} unpacked ({:.1} MB tar)",
+            scratch.0.display(),
+            PathBuf::from(tar).display(),
+            stats.size as f64 / 1e6
+        );
+    } else {
+        let data = generate(&src, mb);
+        println!(
+            "tree in {}: {:.1} MB of file data",
+            scratch.0.display(),
+            data as f64 / 1e6
+        );
+    }
 
     let mut tar = Vec::new();
     let stats = write_layer(&src, &mut tar, &WriteOptions::default()).expect("write_layer");
@@ -152,6 +204,48 @@ fn main() {
             let times = measure(0, 2, || blob = compress_all(&tar, gzip(level)));
             line(name, size, &times);
             println!("  ratio {:.3}", blob.len() as f64 / size as f64);
+        }
+    }
+    let pgzip = |level, threads| CompressOptions::ParallelGzip { level, threads };
+    if run("pgzip") {
+        for level in [LAYER_GZIP_LEVEL, 6] {
+            for threads in [1, 2] {
+                let mut blob = Vec::new();
+                let name = format!("parallel gzip level {level}, {threads} threads");
+                timed(&name, size, 3, || {
+                    blob = compress_all(&tar, pgzip(level, threads));
+                });
+                println!("  ratio {:.4}", blob.len() as f64 / size as f64);
+            }
+        }
+    }
+    if run("levels") {
+        // Choosing the default level: every level on 2 threads, and single-threaded for scale.
+        for level in 1..=6 {
+            for options in [pgzip(level, 2), gzip(level)] {
+                let mut blob = Vec::new();
+                timed(&format!("{options:?}"), size, 3, || {
+                    blob = compress_all(&tar, options);
+                });
+                println!("  ratio {:.4}", blob.len() as f64 / size as f64);
+            }
+        }
+    }
+    if run("export") {
+        // What keel-build does for a new layer: write_layer (walk, read, diffID) straight into
+        // the compressor. MB/s of uncompressed tar.
+        for options in [
+            gzip(6),
+            pgzip(LAYER_GZIP_LEVEL, 2),
+            pgzip(6, 2),
+            CompressOptions::default(),
+        ] {
+            timed(&format!("layer export, {options:?}"), size, 3, || {
+                let mut w =
+                    compress(Vec::with_capacity(tar.len() / 2), options).expect("compressor");
+                write_layer(&src, &mut w, &WriteOptions::default()).expect("write_layer");
+                w.finish().expect("finish");
+            });
         }
     }
     if run("zstd") {

@@ -6,7 +6,8 @@
 //! gzip, pgzip, levels, export, zstd, decompress, verify, apply). `KEEL_BENCH_DIR` chooses the
 //! scratch filesystem. `KEEL_BENCH_TAR=rootfs.tar` measures a real tree instead of the generated
 //! one: the tar is unpacked into the scratch directory first (e.g. Debian's minbase from
-//! `mmdebstrap --variant=minbase --format=tar bookworm rootfs.tar`).
+//! `mmdebstrap --variant=minbase --format=tar bookworm rootfs.tar`). `KEEL_BENCH_LEVELS=2,3`
+//! limits the level sweeps of `levels` and `export`.
 #![allow(clippy::print_stdout)]
 
 use std::io::Write;
@@ -207,6 +208,12 @@ fn main() {
         }
     }
     let pgzip = |level, threads| CompressOptions::ParallelGzip { level, threads };
+    // KEEL_BENCH_LEVELS=2,3 limits the level sweeps of `levels` and `export` (to interleave
+    // runs of two candidates).
+    let levels: Vec<u32> = std::env::var("KEEL_BENCH_LEVELS").map_or_else(
+        |_| (1..=6).collect(),
+        |v| v.split(',').filter_map(|l| l.trim().parse().ok()).collect(),
+    );
     if run("pgzip") {
         for level in [LAYER_GZIP_LEVEL, 6] {
             for threads in [1, 2] {
@@ -221,7 +228,7 @@ fn main() {
     }
     if run("levels") {
         // Choosing the default level: every level on 2 threads, and single-threaded for scale.
-        for level in 1..=6 {
+        for &level in &levels {
             for options in [pgzip(level, 2), gzip(level)] {
                 let mut blob = Vec::new();
                 timed(&format!("{options:?}"), size, 3, || {
@@ -234,12 +241,13 @@ fn main() {
     if run("export") {
         // What keel-build does for a new layer: write_layer (walk, read, diffID) straight into
         // the compressor. MB/s of uncompressed tar.
-        for options in [
-            gzip(6),
-            pgzip(LAYER_GZIP_LEVEL, 2),
-            pgzip(6, 2),
-            CompressOptions::default(),
-        ] {
+        let mut all = if std::env::var_os("KEEL_BENCH_LEVELS").is_some() {
+            Vec::new()
+        } else {
+            vec![gzip(6), CompressOptions::default()]
+        };
+        all.extend(levels.iter().map(|&level| pgzip(level, 2)));
+        for options in all {
             timed(&format!("layer export, {options:?}"), size, 3, || {
                 let mut w =
                     compress(Vec::with_capacity(tar.len() / 2), options).expect("compressor");

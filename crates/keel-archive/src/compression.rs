@@ -129,9 +129,11 @@ pub enum CompressOptions {
     Zstd { level: i32, workers: u32 },
 }
 
-/// The gzip level of the layers keel writes by default: the best ratio that still compresses at
-/// 200 MB/s or more on 2 cores (issue 4; measured in docs/benchmarks.md, "Layer compression").
-pub const LAYER_GZIP_LEVEL: u32 = 6;
+/// The gzip level of the layers keel writes by default. Docker and BuildKit write Go's default,
+/// level 6; level 3 is the best ratio that still exports a real layer (Debian's minbase) at
+/// 200 MB/s or more on 2 cores, for blobs 3-6% larger (issue 4; docs/benchmarks.md, "Layer
+/// compression").
+pub const LAYER_GZIP_LEVEL: u32 = 3;
 
 impl Default for CompressOptions {
     /// Parallel gzip at [`LAYER_GZIP_LEVEL`] on every available core: a `tar+gzip` layer every

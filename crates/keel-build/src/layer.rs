@@ -46,22 +46,13 @@ pub fn ensure_snapshots(store: &Store, lease: &Lease, layers: &[LayerRecord]) ->
 }
 
 /// How a new layer is written.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct LayerOptions {
     /// Clamp file times to this (`SOURCE_DATE_EPOCH`).
     pub source_date_epoch: Option<i64>,
     /// Parallel gzip on every core by default (issue 4): its bytes do not depend on the number
     /// of threads, so layer digests stay reproducible from one machine to another.
     pub compression: CompressOptions,
-}
-
-impl Default for LayerOptions {
-    fn default() -> Self {
-        LayerOptions {
-            source_date_epoch: None,
-            compression: CompressOptions::default(),
-        }
-    }
 }
 
 /// Whether a directory holds nothing (a step that changed no file makes no layer).

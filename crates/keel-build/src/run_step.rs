@@ -55,12 +55,23 @@ pub fn prepare_run<'p>(
     let user = state.config.config.user.clone();
     let display = one_line_command(&args, &shell);
     let span = command.span;
+    // keel runs steps natively: a RUN for another architecture would need an emulator.
+    let host = Platform::host();
+    let foreign = (!platform.matches(&host)).then(|| platform.to_string());
     Ok(Prepared {
         def,
         content: None,
         files: Default::default(),
         created_by,
         execute: Box::new(move |builder, state, id| {
+            if let Some(platform) = foreign {
+                return Err(Error::Dockerfile {
+                    message: format!(
+                        "RUN for {platform} on a {host} machine needs an emulator, which keel does not use; build this stage on a {platform} machine, or use --platform {host}"
+                    ),
+                    span: Some(span),
+                });
+            }
             builder.ready_snapshots(state)?;
             let diff_ids: Vec<_> = state.layers.iter().map(|l| l.diff_id.clone()).collect();
             let lowers = builder.store.lowerdirs(&diff_ids)?;

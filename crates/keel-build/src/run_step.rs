@@ -72,9 +72,7 @@ pub fn prepare_run<'p>(
                     span: Some(span),
                 });
             }
-            builder.ready_snapshots(state)?;
-            let diff_ids: Vec<_> = state.layers.iter().map(|l| l.diff_id.clone()).collect();
-            let lowers = builder.store.lowerdirs(&diff_ids)?;
+            let lowers = builder.lowers(state)?;
             let upper = builder.workspace.subdir(&format!("upper-{id}"))?;
             let work = builder.workspace.subdir(&format!("work-{id}"))?;
             let rootfs = Rootfs {
@@ -202,9 +200,7 @@ pub fn prepare_workdir<'p>(
         files: Default::default(),
         created_by,
         execute: Box::new(move |builder, state, id| {
-            builder.ready_snapshots(state)?;
-            let diff_ids: Vec<_> = state.layers.iter().map(|l| l.diff_id.clone()).collect();
-            let lowers = builder.store.lowerdirs(&diff_ids)?;
+            let lowers = builder.lowers(state)?;
             let view = MergedView { lowers: &lowers };
             if view.lookup(&path).is_some() {
                 return Ok(None);

@@ -99,6 +99,8 @@ pub fn build(
     for (k, v) in &options.labels {
         target.config.config.labels.insert(k.clone(), v.clone());
     }
+    target.config.rootfs =
+        keel_oci::RootFs::layers(target.layers.iter().map(|l| l.diff_id.clone()).collect());
     // A rebuild that changes nothing gives back the image it gave last time (same ID, no new
     // dangling image), as BuildKit does: the image is cached under everything it is made of
     // except its timestamps.

@@ -163,9 +163,7 @@ pub fn prepare_copy<'p>(
         files,
         created_by,
         execute: Box::new(move |builder, state, id| {
-            builder.ready_snapshots(state)?;
-            let diff_ids: Vec<_> = state.layers.iter().map(|l| l.diff_id.clone()).collect();
-            let lowers = builder.store.lowerdirs(&diff_ids)?;
+            let lowers = builder.lowers(state)?;
             let view = MergedView { lowers: &lowers };
             let dest_exists_as_dir = view
                 .lookup(&dest)

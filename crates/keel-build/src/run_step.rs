@@ -55,15 +55,24 @@ pub fn prepare_run<'p>(
     let user = state.config.config.user.clone();
     let display = one_line_command(&args, &shell);
     let span = command.span;
+    // keel runs steps natively: a RUN for another architecture would need an emulator.
+    let host = Platform::host();
+    let foreign = (!platform.matches(&host)).then(|| platform.to_string());
     Ok(Prepared {
         def,
         content: None,
         files: Default::default(),
         created_by,
         execute: Box::new(move |builder, state, id| {
-            builder.ready_snapshots(state)?;
-            let diff_ids: Vec<_> = state.layers.iter().map(|l| l.diff_id.clone()).collect();
-            let lowers = builder.store.lowerdirs(&diff_ids)?;
+            if let Some(platform) = foreign {
+                return Err(Error::Dockerfile {
+                    message: format!(
+                        "RUN for {platform} on a {host} machine needs an emulator, which keel does not use; build this stage on a {platform} machine, or use --platform {host}"
+                    ),
+                    span: Some(span),
+                });
+            }
+            let lowers = builder.lowers(state)?;
             let upper = builder.workspace.subdir(&format!("upper-{id}"))?;
             let work = builder.workspace.subdir(&format!("work-{id}"))?;
             let rootfs = Rootfs {
@@ -191,9 +200,7 @@ pub fn prepare_workdir<'p>(
         files: Default::default(),
         created_by,
         execute: Box::new(move |builder, state, id| {
-            builder.ready_snapshots(state)?;
-            let diff_ids: Vec<_> = state.layers.iter().map(|l| l.diff_id.clone()).collect();
-            let lowers = builder.store.lowerdirs(&diff_ids)?;
+            let lowers = builder.lowers(state)?;
             let view = MergedView { lowers: &lowers };
             if view.lookup(&path).is_some() {
                 return Ok(None);

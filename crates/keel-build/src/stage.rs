@@ -318,6 +318,13 @@ impl StageBuilder<'_> {
         Ok(())
     }
 
+    /// The stage's layers as overlay lower directories (top first), unpacked if needed.
+    pub(crate) fn lowers(&self, state: &mut StageState) -> Result<Vec<std::path::PathBuf>> {
+        self.ready_snapshots(state)?;
+        let diff_ids: Vec<Digest> = state.layers.iter().map(|l| l.diff_id.clone()).collect();
+        Ok(self.store.lowerdirs(&diff_ids)?)
+    }
+
     pub(crate) fn layer_options(&self) -> LayerOptions {
         LayerOptions {
             source_date_epoch: self.options.source_date_epoch,

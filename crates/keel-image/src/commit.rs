@@ -35,6 +35,18 @@ pub fn commit_image(
     image: &NewImage,
     tags: &[ImageRef],
 ) -> Result<ImageRecord> {
+    let diff_ids: Vec<&keel_oci::Digest> = image.layers.iter().map(|l| &l.diff_id).collect();
+    let listed: Vec<&keel_oci::Digest> = image.config.rootfs.diff_ids.iter().collect();
+    if diff_ids != listed {
+        return Err(crate::Error::InvalidArchive {
+            what: "new image".to_owned(),
+            reason: format!(
+                "its config lists {} diffIDs that differ from its {} layers",
+                listed.len(),
+                diff_ids.len()
+            ),
+        });
+    }
     let config_bytes = image.config.to_canonical_bytes();
     let config_digest = lease.put_bytes(&config_bytes)?;
     let layers = image

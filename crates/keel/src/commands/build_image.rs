@@ -61,12 +61,18 @@ pub fn run(
     let parsed = dockerfile::parse(&source.bytes).map_err(|e| source.error(e))?;
     let resolve = resolve_options(args, build_args)?;
     let store = store::open(global)?;
-    // `keel build -`: the Dockerfile came from stdin and the context is empty.
-    let empty_context = (args.context == "-")
+    // `keel build -`: the context is the tar that came on stdin, unpacked safely into a work
+    // directory, or empty when stdin held only a Dockerfile.
+    let stdin_context = (args.context == "-")
         .then(|| store.workspace("context"))
         .transpose()?;
-    let context = match &empty_context {
-        Some(ws) => ws.path().to_path_buf(),
+    let context = match &stdin_context {
+        Some(ws) => {
+            if let Some(tar) = &source.context_tar {
+                unpack_context(tar, ws.path())?;
+            }
+            ws.path().to_path_buf()
+        }
         None => PathBuf::from(&args.context),
     };
     let options = BuildOptions {
@@ -155,4 +161,17 @@ fn build_error(source: &DockerfileSource, error: keel_build::Error) -> CliError 
         }
         other => CliError::User(anyhow::Error::from(other)),
     }
+}
+
+/// Unpack a context tar as `apply_layer` does: nothing may land outside `dir`.
+fn unpack_context(tar: &[u8], dir: &std::path::Path) -> CliResult<()> {
+    let (_, plain) =
+        keel_archive::decompress(tar).context("reading the build context from stdin")?;
+    let options = keel_archive::ApplyOptions {
+        preserve_owner: false,
+        ..keel_archive::ApplyOptions::default()
+    };
+    keel_archive::apply_layer(plain, dir, &options)
+        .context("unpacking the build context from stdin")?;
+    Ok(())
 }

@@ -27,19 +27,7 @@ pub fn prune(global: &GlobalArgs, args: BuilderPruneArgs) -> CliResult {
     let store = open(global)?;
     let removed = prune_cache(&store, args.all)?;
     let report = store.gc(GcOptions::default())?;
-    let mut out = String::new();
-    if !removed.is_empty() {
-        out.push_str("Deleted build cache objects:\n");
-        for key in &removed {
-            out.push_str(&format!("{}\n", &key.hex()[..25]));
-        }
-        out.push('\n');
-    }
-    out.push_str(&format!(
-        "Total reclaimed space: {}\n",
-        human_size(report.bytes_reclaimed as f64)
-    ));
-    ui::stdout::write(&out)?;
+    ui::stdout::write(&prune_report("", &removed, report.bytes_reclaimed))?;
     Ok(0)
 }
 
@@ -64,25 +52,31 @@ pub fn system_prune(global: &GlobalArgs, args: SystemPruneArgs) -> CliResult {
     let lines = prune_images(&store, args.all, &Filters::default(), None)?;
     let removed = prune_cache(&store, args.all)?;
     let report = store.gc(GcOptions::default())?;
+    ui::stdout::write(&prune_report(&lines, &removed, report.bytes_reclaimed))?;
+    Ok(0)
+}
+
+/// docker's prune report: the `Deleted Images:` lines, the deleted build cache IDs, then the
+/// space reclaimed.
+pub fn prune_report(image_lines: &str, cache: &[keel_oci::Digest], reclaimed: u64) -> String {
     let mut out = String::new();
-    if !lines.is_empty() {
+    if !image_lines.is_empty() {
         out.push_str("Deleted Images:\n");
-        out.push_str(&lines);
+        out.push_str(image_lines);
         out.push('\n');
     }
-    if !removed.is_empty() {
+    if !cache.is_empty() {
         out.push_str("Deleted build cache objects:\n");
-        for key in &removed {
+        for key in cache {
             out.push_str(&format!("{}\n", &key.hex()[..25]));
         }
         out.push('\n');
     }
     out.push_str(&format!(
         "Total reclaimed space: {}\n",
-        human_size(report.bytes_reclaimed as f64)
+        human_size(reclaimed as f64)
     ));
-    ui::stdout::write(&out)?;
-    Ok(0)
+    out
 }
 
 /// Remove build cache records: with `all`, every one; otherwise the dangling ones, whose

@@ -62,7 +62,7 @@ pub fn run(global: &GlobalArgs, args: InspectArgs, scope: Scope) -> CliResult {
                 let mut value = serde_json::to_value(item).map_err(anyhow::Error::from)?;
                 with_struct_fields(&mut value);
                 out.push_str(
-                    &t.execute(&value, &Options::document())
+                    &t.execute(&value, &inspect_options())
                         .map_err(|e| anyhow!(e))?,
                 );
                 out.push('\n');
@@ -99,6 +99,12 @@ const CONFIG_FIELDS: &[&str] = &[
     "OnBuild",
     "Shell",
 ];
+
+fn inspect_options() -> Options {
+    let mut options = Options::document();
+    options.json_omit_null = true;
+    options
+}
 
 fn with_struct_fields(value: &mut Value) {
     if let Some(Value::Object(config)) = value.get_mut("Config") {

@@ -12,7 +12,6 @@ use crate::error::CliResult;
 use crate::filter::Filters;
 use crate::ui;
 use crate::ui::time::Timestamp;
-use crate::ui::units::human_size;
 
 const FILTERS: &[&str] = &["until", "label", "label!"];
 
@@ -37,16 +36,7 @@ pub fn run(global: &GlobalArgs, args: PruneArgs) -> CliResult {
     let store = open(global)?;
     let lines = prune_images(&store, args.all, &filters, until)?;
     let report = store.gc(GcOptions::default())?;
-    let mut out = String::new();
-    if !lines.is_empty() {
-        out.push_str("Deleted Images:\n");
-        out.push_str(&lines);
-        out.push('\n');
-    }
-    out.push_str(&format!(
-        "Total reclaimed space: {}\n",
-        human_size(report.bytes_reclaimed as f64)
-    ));
+    let out = crate::commands::builder::prune_report(&lines, &[], report.bytes_reclaimed);
     ui::stdout::write(&out)?;
     Ok(0)
 }

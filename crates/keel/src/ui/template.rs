@@ -55,6 +55,11 @@ pub struct Options {
     /// A missing map key is an error (`map has no entry for key "X"`), Go's `missingkey=error`,
     /// which docker inspect uses; otherwise it prints `<no value>`.
     pub missing_key_error: bool,
+    /// `json` leaves out object members that are `null`, as Go's `encoding/json` leaves out
+    /// empty fields tagged `omitempty`. For documents whose objects all stand for such structs
+    /// (docker's image inspect), where a `null` member is only there so that `{{.Config.OnBuild}}`
+    /// finds the field as Go would.
+    pub json_omit_null: bool,
     /// Rendering a table header: the text functions return their argument unchanged.
     header: bool,
 }

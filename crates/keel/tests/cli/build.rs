@@ -438,3 +438,83 @@ fn dockerignore_hides_files_from_copy_and_from_the_cache_key() {
     let changed = build(&keel, &ctx, &["-t", "ign:1"]);
     assert_eq!(misses(&changed), ["1 file changed: app.txt (content)"]);
 }
+
+#[test]
+fn stdin_carries_a_dockerfile_or_a_whole_context_tar() {
+    let tar = busybox_or_skip!();
+    if !root_or_skip() {
+        return;
+    }
+    let keel = Keel::new();
+    let ctx = setup(&keel, tar);
+    // A Dockerfile alone: the context is empty.
+    let out = keel.run_stdin(
+        &["build", "-q", "-t", "df:1", "-"],
+        b"FROM localhost/busybox:latest\nRUN echo from-stdin > /x\n",
+    );
+    assert_success(&out, &["build", "-"]);
+    assert_eq!(
+        file_in_image(&keel, "df:1", "/x").as_deref(),
+        Some("from-stdin\n")
+    );
+    let out = keel.run_stdin(
+        &["build", "-q", "-"],
+        b"FROM localhost/busybox:latest\nCOPY missing.txt /\n",
+    );
+    assert_eq!(out.status.code(), Some(1), "the context is empty");
+
+    // A context tar with the Dockerfile (named by -f) inside.
+    write(&ctx, "app.txt", "in the tar\n");
+    write(
+        &ctx,
+        "build.Dockerfile",
+        "FROM localhost/busybox:latest\nCOPY app.txt /app.txt\n",
+    );
+    let archive = crate::support::TarWriter::new()
+        .file("app.txt", b"in the tar\n")
+        .file(
+            "build.Dockerfile",
+            b"FROM localhost/busybox:latest\nCOPY app.txt /app.txt\n",
+        )
+        .finish();
+    let out = keel.run_stdin(
+        &[
+            "build",
+            "-q",
+            "-t",
+            "tarctx:1",
+            "-f",
+            "build.Dockerfile",
+            "-",
+        ],
+        &archive,
+    );
+    assert_success(&out, &["build", "-f", "build.Dockerfile", "-"]);
+    assert_eq!(
+        file_in_image(&keel, "tarctx:1", "/app.txt").as_deref(),
+        Some("in the tar\n")
+    );
+}
+
+#[test]
+fn a_built_image_saves_and_loads_elsewhere_with_its_id() {
+    let tar = busybox_or_skip!();
+    if !root_or_skip() {
+        return;
+    }
+    let keel = Keel::new();
+    let ctx = setup(&keel, tar);
+    write(&ctx, "deps.txt", "dep\n");
+    write(&ctx, "main.txt", "main\n");
+    write(&ctx, "Dockerfile", TWO_STAGES);
+    assert_success(&build(&keel, &ctx, &["-t", "app:1"]), &["build"]);
+    let id = keel.inspect("{{.Id}}", "app:1");
+    let layers = keel.inspect("{{len .RootFS.Layers}}", "app:1");
+    assert_eq!(layers, "3", "busybox, WORKDIR, COPY --from");
+    let archive = keel.dir().join("app.tar");
+    keel.ok(&["save", "-o", archive.to_str().expect("utf-8"), "app:1"]);
+    let other = Keel::new();
+    other.ok(&["load", "-i", archive.to_str().expect("utf-8")]);
+    assert_eq!(other.inspect("{{.Id}}", "app:1"), id);
+    assert_eq!(other.ok(&["system", "check"]), "");
+}

@@ -346,7 +346,12 @@ impl Exec<'_> {
             "json" => {
                 arity(1)?;
                 let escape = self.opts.escape_html_root && args[0].root;
-                text(to_json(&args[0].arg(), escape))
+                let value = args[0].arg();
+                if self.opts.json_omit_null {
+                    text(to_json(&without_nulls(&value), escape))
+                } else {
+                    text(to_json(&value, escape))
+                }
             }
             "split" => {
                 arity(2)?;
@@ -562,4 +567,18 @@ fn title(s: &str) -> String {
         };
     }
     out
+}
+
+/// `value` with every `null` object member removed, at any depth (Go's `omitempty`).
+fn without_nulls(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), without_nulls(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(without_nulls).collect()),
+        other => other.clone(),
+    }
 }

@@ -116,10 +116,10 @@ pub enum CompressOptions {
     /// exactly as Go's `compress/gzip` writes a layer, so the same tar gives the same blob.
     Gzip { level: u32 },
     /// Deterministic gzip at `level` (0-9) compressed on `threads` threads (0: one per available
-    /// core, at most 8), pigz-style: fixed 1 MiB blocks, each deflated with the previous block's last
-    /// 32 KiB as dictionary, written as one gzip member with the same header as [`Gzip`]. The
-    /// bytes depend on the input and the level only, never on `threads` or the machine; they
-    /// differ from single-threaded [`Gzip`] output.
+    /// core, at most 8), pigz-style: fixed 1 MiB blocks, each deflated with the previous block's
+    /// last 32 KiB as dictionary, written as one gzip member with the same header as [`Gzip`].
+    /// The bytes depend on the input and the level only, never on `threads` or the machine;
+    /// they differ from single-threaded [`Gzip`] output.
     ///
     /// [`Gzip`]: CompressOptions::Gzip
     ParallelGzip { level: u32, threads: u32 },

@@ -296,7 +296,6 @@ impl Drop for Pool {
 
 /// A worker: take the next job off the shared queue until it is closed.
 fn work(queue: &Mutex<Receiver<Job>>, level: u32) {
-    let mut deflate = Compress::new(flate2::Compression::new(level), false);
     loop {
         let job = {
             let Ok(queue) = queue.lock() else { return };
@@ -312,6 +311,10 @@ fn work(queue: &Mutex<Receiver<Job>>, level: u32) {
             last,
             reply,
         } = job;
+        // A fresh deflate state per block: a reset one kept hash-chain state across blocks, so
+        // a block's bytes depended on which blocks its worker had compressed before (seen as
+        // output that changed with the thread count). Its cost is small next to a 1 MiB block.
+        let mut deflate = Compress::new(flate2::Compression::new(level), false);
         let result = deflate_block(&mut deflate, &data, &dictionary, &mut output, last).map(|()| {
             let mut crc = Crc::new();
             crc.update(&data);

@@ -19,6 +19,7 @@ use keel_oci::{Digest, Platform};
 use crate::context::{hash_selection, EntryKind, HashOptions, SelectOptions, SelectedEntry};
 use crate::error::{Error, Result};
 use crate::layer::{commit_upper, ensure_snapshots};
+use crate::owner::chown_owner;
 use crate::run_step::make_dirs;
 use crate::stage::{Prepared, StageBuilder, StageState};
 use crate::view::MergedView;
@@ -170,9 +171,12 @@ pub fn prepare_copy<'p>(
                 .and_then(|p| std::fs::metadata(p).ok())
                 .is_some_and(|m| m.is_dir());
             let owner = match &chown {
-                Some(spec) => Some(resolve_owner(&view, spec).map_err(fail)?),
+                Some(spec) => Some(chown_owner(&view, spec).map_err(fail)?),
                 None => None,
             };
+            // Missing parents of the destination belong to the --chown owner (BuildKit's copy
+            // makes them with fsutil's `MkdirAll(dst, 0755, chown)`).
+            let new_dirs = owner.unwrap_or((0, 0));
             let upper = builder.workspace.subdir(&format!("upper-{id}"))?;
             let into_dir = dest_is_dir || dest_exists_as_dir || several;
             if several && !(dest_is_dir || dest_exists_as_dir) {
@@ -192,7 +196,7 @@ pub fn prepare_copy<'p>(
                     let mut dirs: Vec<(std::path::PathBuf, std::fs::Metadata)> = Vec::new();
                     for entry in &sel.entries {
                         let target = context_target(&dest, rename, entry);
-                        make_dirs(&upper, &parent_of(&target), &view)?;
+                        make_dirs(&upper, &parent_of(&target), &view, new_dirs)?;
                         let host_src = root.join(&entry.source);
                         let host_target = upper.join(target.trim_start_matches('/'));
                         match entry.kind {
@@ -242,7 +246,7 @@ pub fn prepare_copy<'p>(
                         } else {
                             dest.clone()
                         };
-                        make_dirs(&upper, &parent_of(&target), &view)?;
+                        make_dirs(&upper, &parent_of(&target), &view, new_dirs)?;
                         copier.copy_merged(
                             &source_view,
                             &abs,
@@ -259,7 +263,7 @@ pub fn prepare_copy<'p>(
                 } else {
                     dest.clone()
                 };
-                make_dirs(&upper, &parent_of(&target), &view)?;
+                make_dirs(&upper, &parent_of(&target), &view, new_dirs)?;
                 let host = upper.join(target.trim_start_matches('/'));
                 fs_err::write(&host, data)
                     .map_err(|e| Error::io(format!("writing {target}"), e))?;
@@ -326,43 +330,6 @@ fn resolve_from(
         layers: image.layers,
         identity: image.id,
     })
-}
-
-/// `--chown=user[:group]` with names looked up in the destination's /etc/passwd and /etc/group.
-fn resolve_owner(view: &MergedView<'_>, spec: &str) -> std::result::Result<(u32, u32), String> {
-    let (user, group) = match spec.split_once(':') {
-        Some((u, g)) => (u, Some(g)),
-        None => (spec, None),
-    };
-    let lookup = |file: &str, name: &str, field: usize| -> Option<u32> {
-        let text = String::from_utf8(view.read(file)?).ok()?;
-        text.lines().find_map(|line| {
-            let cols: Vec<&str> = line.split(':').collect();
-            (cols.first() == Some(&name))
-                .then(|| cols.get(field)?.parse().ok())
-                .flatten()
-        })
-    };
-    let uid = match user.parse::<u32>() {
-        Ok(n) => n,
-        Err(_) => lookup("/etc/passwd", user, 2).ok_or_else(|| {
-            format!("unable to find user {user}: no matching entries in passwd file")
-        })?,
-    };
-    let gid = match group {
-        Some(g) => match g.parse::<u32>() {
-            Ok(n) => n,
-            Err(_) => lookup("/etc/group", g, 2).ok_or_else(|| {
-                format!("unable to find group {g}: no matching entries in group file")
-            })?,
-        },
-        // Docker: the user's primary group when only a user is given.
-        None => match user.parse::<u32>() {
-            Ok(n) => n,
-            Err(_) => lookup("/etc/passwd", user, 3).unwrap_or(uid),
-        },
-    };
-    Ok((uid, gid))
 }
 
 fn is_archive(path: &Path) -> Result<bool> {

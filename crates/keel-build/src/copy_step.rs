@@ -16,7 +16,9 @@ use keel_dockerfile::instruction::{Command, Instruction};
 use keel_image::join_workdir;
 use keel_oci::{Digest, Platform};
 
-use crate::context::{hash_selection, EntryKind, HashOptions, SelectOptions, SelectedEntry};
+use crate::context::{
+    hash_selection, split_at_wildcard, EntryKind, HashOptions, SelectOptions, SelectedEntry,
+};
 use crate::error::{Error, Result};
 use crate::layer::{commit_upper, ensure_snapshots};
 use crate::owner::chown_owner;
@@ -200,6 +202,15 @@ pub fn prepare_copy<'p>(
                         let host_src = root.join(&entry.source);
                         let host_target = upper.join(target.trim_start_matches('/'));
                         match entry.kind {
+                            EntryKind::Dir if entry.dest == "." => {
+                                // Where a directory's contents go: made (0755, the --chown
+                                // owner) when missing, left as it is when it exists; the
+                                // source directory's own mode and owner are not copied
+                                // (BuildKit copies with CopyDirContentsOnly: fsutil's
+                                // `prepareTargetDir` makes it with `MkdirAll(dest, 0755,
+                                // chown)` and does not overwrite its metadata after).
+                                make_dirs(&upper, &target, &view, new_dirs)?;
+                            }
                             EntryKind::Dir => {
                                 fs_err::create_dir_all(&host_target)
                                     .map_err(|e| Error::io(format!("writing {target}"), e))?;
@@ -235,24 +246,33 @@ pub fn prepare_copy<'p>(
                         ..copier
                     };
                     for source in &sources {
-                        let abs = join_workdir("/", source);
-                        let found = source_view.lookup(&abs).ok_or_else(|| {
-                            fail(format!("failed to compute cache key: \"{abs}\" not found"))
-                        })?;
-                        let target = if found.is_dir() {
-                            dest.trim_end_matches('/').to_owned()
-                        } else if into_dir {
-                            format!("{}/{}", dest.trim_end_matches('/'), base_name(&abs))
-                        } else {
-                            dest.clone()
-                        };
-                        make_dirs(&upper, &parent_of(&target), &view, new_dirs)?;
-                        copier.copy_merged(
-                            &source_view,
-                            &abs,
-                            &found,
-                            &upper.join(target.trim_start_matches('/')),
-                        )?;
+                        for (name, abs, found) in
+                            stage_sources(&source_view, source).map_err(|abs| {
+                                fail(format!("failed to compute cache key: \"{abs}\" not found"))
+                            })?
+                        {
+                            let target = if found.is_dir() {
+                                dest.trim_end_matches('/').to_owned()
+                            } else if into_dir {
+                                format!("{}/{name}", dest.trim_end_matches('/'))
+                            } else {
+                                dest.clone()
+                            };
+                            if found.is_dir() {
+                                // As from the context: the destination of a directory's
+                                // contents does not take the source directory's mode and owner.
+                                make_dirs(&upper, &target, &view, new_dirs)?;
+                            } else {
+                                make_dirs(&upper, &parent_of(&target), &view, new_dirs)?;
+                            }
+                            copier.copy_merged(
+                                &source_view,
+                                &abs,
+                                &found,
+                                &upper.join(target.trim_start_matches('/')),
+                                true,
+                            )?;
+                        }
                     }
                 }
                 (From::Context, None) => {}
@@ -274,6 +294,35 @@ pub fn prepare_copy<'p>(
         }),
         finish: Box::new(|_| {}),
     })
+}
+
+/// What a `COPY --from` source names in the stage's (or image's) filesystem, in copy order:
+/// `(name, resolved path, where it lives)`, where `name` is what the copy is called in a
+/// destination directory. Symlinks in the path are followed inside that filesystem; a source
+/// with a wildcard is matched with Go's `filepath.Match` below its literal directory, and may
+/// match nothing (BuildKit's copy: `FollowSymlinks`, `AllowWildcard`, `AllowEmptyWildcard`).
+/// `Err(path)`: the path (or the literal directory before a wildcard) does not exist.
+#[allow(clippy::type_complexity)]
+fn stage_sources(
+    view: &MergedView<'_>,
+    source: &str,
+) -> std::result::Result<Vec<(String, String, std::path::PathBuf)>, String> {
+    let abs = join_workdir("/", source);
+    let (literal, pattern) = split_at_wildcard(abs.trim_start_matches('/'));
+    if pattern.is_empty() {
+        let (resolved, found) = view.resolve(&abs).ok_or_else(|| abs.clone())?;
+        return Ok(vec![(base_name(&abs), resolved, found)]);
+    }
+    let (dir, _) = view
+        .resolve(&format!("/{literal}"))
+        .ok_or_else(|| abs.clone())?;
+    let mut out = Vec::new();
+    for matched in view.glob(&dir, pattern) {
+        // A match that is a symlink is copied as what it points to, under its own name.
+        let (resolved, found) = view.resolve(&matched).ok_or_else(|| matched.clone())?;
+        out.push((base_name(&matched), resolved, found));
+    }
+    Ok(out)
 }
 
 /// Where a context entry lands: `.` is the destination directory itself, a single file source
@@ -401,12 +450,15 @@ impl Copier {
     }
 
     /// Copy from a merged stage filesystem: a directory's contents come from every layer.
+    /// `top`: `dst` is the destination of a directory source's contents, which keeps its own
+    /// mode and owner.
     fn copy_merged(
         &self,
         view: &MergedView<'_>,
         abs: &str,
         found: &Path,
         dst: &Path,
+        top: bool,
     ) -> Result<()> {
         let meta =
             fs_err::symlink_metadata(found).map_err(|e| Error::io(format!("reading {abs}"), e))?;
@@ -431,8 +483,11 @@ impl Copier {
         for name in names {
             let child = format!("{}/{}", abs.trim_end_matches('/'), name.to_string_lossy());
             if let Some(found) = view.lookup(&child) {
-                self.copy_merged(view, &child, &found, &dst.join(&name))?;
+                self.copy_merged(view, &child, &found, &dst.join(&name), false)?;
             }
+        }
+        if top {
+            return Ok(());
         }
         self.apply_meta(dst, &meta)
     }

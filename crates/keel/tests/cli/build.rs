@@ -567,3 +567,74 @@ WORKDIR /numeric
     assert_eq!(owner("/home/app/new/work/mine"), (1000, 1000, 0o644));
     assert_eq!(owner("/numeric"), (1234, 55, 0o755));
 }
+
+/// COPY of a directory and COPY --from, as BuildKit copies (found by the buildah comparison):
+/// the destination of a directory's contents is made 0755 (owned by the --chown user) when
+/// missing and left alone when it exists, whatever the source directory's own mode, owner or
+/// `--chmod`; a `--from` source path through a symlink copies what it points to; `--from`
+/// sources may be globs.
+#[test]
+fn copy_directories_symlinks_and_globs_from_a_stage() {
+    use std::os::unix::fs::PermissionsExt;
+    let tar = busybox_or_skip!();
+    if !root_or_skip() {
+        return;
+    }
+    let keel = Keel::new();
+    let ctx = setup(&keel, tar);
+    write(&ctx, "src/a.txt", "a\n");
+    write(&ctx, "src/lib/util.sh", "u\n");
+    std::fs::set_permissions(ctx.join("src"), std::fs::Permissions::from_mode(0o700))
+        .expect("chmod");
+    write(
+        &ctx,
+        "Dockerfile",
+        "FROM localhost/busybox:latest AS stage
+RUN mkdir -m 0750 /deps && echo d > /deps/d.txt && chown -R app /deps && ln -s /deps/d.txt /link && echo s > /x.sh && echo t > /y.sh
+FROM localhost/busybox:latest
+COPY --chmod=0600 src/ /new/
+COPY src /etc/
+COPY --from=stage /deps /app/deps
+COPY --from=stage /link /app/
+COPY --from=stage /*.sh /deps/*.txt /app/glob/
+",
+    );
+    let out = build(&keel, &ctx, &["-t", "copies:1"]);
+    assert_success(&out, &["build"]);
+    let archive = keel.dir().join("copies.tar");
+    keel.ok(&["save", "-o", archive.to_str().expect("utf-8"), "copies:1"]);
+    let image = crate::buildah::Image::read(&archive);
+    let meta = |path: &str| {
+        let node = image
+            .files
+            .get(path)
+            .unwrap_or_else(|| panic!("{path} is in the image"));
+        (node.kind, node.mode, node.uid)
+    };
+    assert_eq!(
+        meta("/new"),
+        ("dir", 0o755, 0),
+        "made, not the source's 0700"
+    );
+    assert_eq!(meta("/new/a.txt"), ("file", 0o600, 0));
+    assert_eq!(meta("/new/lib"), ("dir", 0o600, 0), "--chmod below the top");
+    assert_eq!(
+        meta("/etc"),
+        ("dir", 0o755, 0),
+        "an existing one is left alone"
+    );
+    assert_eq!(meta("/app/deps"), ("dir", 0o755, 0));
+    assert_eq!(
+        meta("/app/deps/d.txt"),
+        ("file", 0o644, 1000),
+        "owners kept"
+    );
+    assert_eq!(
+        meta("/app/link"),
+        ("file", 0o644, 1000),
+        "the link's target"
+    );
+    assert_eq!(meta("/app/glob/x.sh"), ("file", 0o644, 0));
+    assert_eq!(meta("/app/glob/y.sh"), ("file", 0o644, 0));
+    assert_eq!(meta("/app/glob/d.txt"), ("file", 0o644, 1000));
+}

@@ -94,6 +94,7 @@ pub fn prepare_copy<'p>(
     let (selection, content, files) = match &from {
         From::Context if paths.sources.is_empty() => (None, None, BTreeMap::new()),
         From::Context => {
+            let started = std::time::Instant::now();
             let sel = builder
                 .context
                 .select(&SelectOptions {
@@ -111,6 +112,15 @@ pub fn prepare_copy<'p>(
                     &HashOptions::default(),
                 )?
             };
+            // Timings for `KEEL_LOG=debug` and the build benchmark (docs/benchmarks.md).
+            tracing::debug!(
+                entries = sel.entries.len(),
+                files = outcome.stats.files,
+                files_read = outcome.stats.files_read,
+                bytes_read = outcome.stats.bytes_read,
+                elapsed_us = started.elapsed().as_micros() as u64,
+                "context selected and hashed"
+            );
             let files = outcome.entries(&sel);
             (Some(sel), Some(outcome.digest), files)
         }

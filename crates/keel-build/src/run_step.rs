@@ -82,6 +82,7 @@ pub fn prepare_run<'p>(
                 work,
             };
             let mut output = StepOutput::new(builder.reporter, id);
+            let started = std::time::Instant::now();
             let outcome = builder
                 .ports
                 .executor
@@ -99,6 +100,11 @@ pub fn prepare_run<'p>(
                     message,
                 })?;
             output.flush_partial();
+            tracing::debug!(
+                elapsed_us = started.elapsed().as_micros() as u64,
+                exit_code = outcome.exit_code,
+                "process finished"
+            );
             if outcome.exit_code != 0 {
                 return Err(Error::RunFailed {
                     step: display,

@@ -239,9 +239,15 @@ fn keel_and_buildah_build_the_same_image() {
             "runc",
         ];
         args.extend(&flags);
+        // The image is named by its ID from here on: short names could find the copy of
+        // keel's image pulled below.
+        let iidfile = keel.dir().join(format!("buildah-{target}.iid"));
+        let iid_arg = format!("--iidfile={}", iidfile.display());
+        args.push(&iid_arg);
         let ctx_arg = ctx.to_str().expect("utf-8");
         args.push(ctx_arg);
         buildah.ok(&args);
+        let buildah_id = std::fs::read_to_string(&iidfile).expect("the iidfile");
 
         let keel_tar = keel.dir().join(format!("keel-{target}.tar"));
         keel.ok(&["save", "-o", keel_tar.to_str().expect("utf-8"), &tag]);
@@ -249,9 +255,25 @@ fn keel_and_buildah_build_the_same_image() {
         buildah.ok(&[
             "push",
             "-q",
-            &tag,
+            buildah_id.trim().trim_start_matches("sha256:"),
             &format!("docker-archive:{}", buildah_tar.display()),
         ]);
+        // buildah reads keel's image too (manifest, config and layers agree), with its ID.
+        let out = buildah
+            .command(&[
+                "pull",
+                "-q",
+                &format!("docker-archive:{}", keel_tar.display()),
+            ])
+            .output()
+            .expect("buildah runs");
+        assert!(out.status.success(), "buildah pull: {}", stderr(&out));
+        let id = keel.inspect("{{.Id}}", &tag);
+        assert_eq!(
+            format!("sha256:{}", crate::support::stdout(&out).trim()),
+            id,
+            "the same image ID in buildah"
+        );
         let ours = Image::read(&keel_tar);
         let theirs = Image::read(&buildah_tar);
         let built = if target == "final" {

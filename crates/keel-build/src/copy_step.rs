@@ -23,7 +23,7 @@ use crate::error::{Error, Result};
 use crate::layer::{commit_upper, ensure_snapshots};
 use crate::owner::chown_owner;
 use crate::run_step::make_dirs;
-use crate::stage::{Prepared, StageBuilder, StageState};
+use crate::stage::{FileDigests, Prepared, StageBuilder, StageState};
 use crate::view::MergedView;
 
 /// What a COPY/ADD reads from.
@@ -91,8 +91,8 @@ pub fn prepare_copy<'p>(
     };
 
     // What the step reads, and the digest of exactly that for the key.
-    let (selection, content, files) = match &from {
-        From::Context if paths.sources.is_empty() => (None, None, BTreeMap::new()),
+    let (selection, content, outcome) = match &from {
+        From::Context if paths.sources.is_empty() => (None, None, None),
         From::Context => {
             let started = std::time::Instant::now();
             let sel = builder
@@ -121,10 +121,20 @@ pub fn prepare_copy<'p>(
                 elapsed_us = started.elapsed().as_micros() as u64,
                 "context selected and hashed"
             );
-            let files = outcome.entries(&sel);
-            (Some(sel), Some(outcome.digest), files)
+            (
+                Some(std::rc::Rc::new(sel)),
+                Some(outcome.digest.clone()),
+                Some(outcome),
+            )
         }
-        From::Layers { .. } => (None, None, BTreeMap::new()),
+        From::Layers { .. } => (None, None, None),
+    };
+    let files: FileDigests<'p> = match (&selection, outcome) {
+        (Some(sel), Some(outcome)) => {
+            let sel = std::rc::Rc::clone(sel);
+            Box::new(move || outcome.entries(&sel))
+        }
+        _ => Box::new(BTreeMap::new),
     };
     let inline: Vec<(String, String)> = paths
         .contents

@@ -62,7 +62,7 @@ pub fn prepare_run<'p>(
     Ok(Prepared {
         def,
         content: None,
-        files: Default::default(),
+        files: Box::new(Default::default),
         created_by,
         execute: Box::new(move |builder, state, id| {
             if let Some(platform) = foreign {
@@ -204,7 +204,7 @@ pub fn prepare_workdir<'p>(
     Ok(Prepared {
         def,
         content: None,
-        files: Default::default(),
+        files: Box::new(Default::default),
         created_by,
         execute: Box::new(move |builder, state, id| {
             let lowers = builder.lowers(state)?;

@@ -12,9 +12,12 @@ cd "$(dirname "$0")/.."
 #                   the OCI JSON schemas and a validator, for crates/keel-oci/tests/schema.rs
 #   skopeo, umoci   interoperability tests of `keel save`/`keel load`
 #   xz-utils zstd bzip2 gzip  compressed inputs for the import tests
+#   buildah runc    the differential test of `keel build` (crates/keel/tests/cli/buildah.rs)
+#                   and the build benchmark's comparison rows; runc because Debian's crun
+#                   refuses cgroups v1 hybrid hosts
 PACKAGES=(busybox-static libseccomp-dev jq ca-certificates pkg-config
   golang-github-opencontainers-image-spec-dev python3-jsonschema python3-rfc3987
-  skopeo umoci xz-utils zstd bzip2 gzip)
+  skopeo umoci xz-utils zstd bzip2 gzip buildah runc)
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 

@@ -109,3 +109,61 @@ pub fn rootfs_tar(out: &std::path::Path, busybox: &std::path::Path, noise: &[u64
         .map_err(|e| e.into_error())
         .expect("flush the tar");
 }
+
+const DIRS: usize = 500;
+const FILES_PER_DIR: usize = 40;
+const BIG_EVERY: usize = 100;
+const BIG_SIZE: usize = 2_000_000;
+
+/// Deterministic incompressible-looking bytes (xorshift64).
+fn fill(buf: &mut [u8], seed: &mut u64) {
+    for chunk in buf.chunks_mut(8) {
+        *seed ^= *seed << 13;
+        *seed ^= *seed >> 7;
+        *seed ^= *seed << 17;
+        let bytes = seed.to_le_bytes();
+        chunk.copy_from_slice(&bytes[..chunk.len()]);
+    }
+}
+
+/// Writes the benchmarks' big build context into `root` (an empty directory): 20,000 files and
+/// 500 MB, 200 files of 2 MB and 19,800 of 1-9 KiB in 500 directories two levels deep
+/// (`pkgNN/modNNN/fileNN.dat`) of incompressible bytes, plus a `.dockerignore` that hides 10
+/// more files. The same bytes every time. Returns (files, bytes) of what `COPY . .` selects.
+pub fn big_context(root: &std::path::Path) -> (usize, u64) {
+    use std::io::Write;
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    let mut buf = vec![0u8; BIG_SIZE];
+    let (mut files, mut bytes) = (0usize, 0u64);
+    let ignore = "# build outputs\n**/*.log\n**/tmp\n.git\n!keep.log\n";
+    fs_err::write(root.join(".dockerignore"), ignore).expect("write .dockerignore");
+    files += 1;
+    bytes += ignore.len() as u64;
+    for d in 0..DIRS {
+        let dir = root.join(format!("pkg{:02}/mod{d:03}", d % 25));
+        fs_err::create_dir_all(&dir).expect("mkdir");
+        for f in 0..FILES_PER_DIR {
+            let i = d * FILES_PER_DIR + f;
+            let size = if i.is_multiple_of(BIG_EVERY) {
+                BIG_SIZE
+            } else {
+                1024 + (i * 7919) % 8192
+            };
+            fill(&mut buf[..size], &mut seed);
+            let mut file =
+                fs_err::File::create(dir.join(format!("file{f:02}.dat"))).expect("create");
+            file.write_all(&buf[..size]).expect("write");
+            files += 1;
+            bytes += size as u64;
+        }
+    }
+    // Hidden by .dockerignore.
+    for d in 0..10 {
+        fs_err::write(
+            root.join(format!("pkg{:02}/mod{d:03}/debug.log", d % 25)),
+            "log",
+        )
+        .expect("write");
+    }
+    (files, bytes)
+}

@@ -18,17 +18,10 @@
 //! Run: `cargo run --release -p keel-bench --bin context [--once]`.
 #![allow(clippy::print_stdout)]
 
-use std::io::Write;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
-use keel_bench::{measure, report};
+use keel_bench::{big_context, measure, report};
 use keel_build::context::{hash_selection, BuildContext, HashOptions, SelectOptions, StatCache};
-
-const DIRS: usize = 500;
-const FILES_PER_DIR: usize = 40;
-const BIG_EVERY: usize = 100;
-const BIG_SIZE: usize = 2_000_000;
 
 /// Peak resident set size of this process so far (VmHWM), in MiB.
 fn peak_rss_mib() -> f64 {
@@ -57,55 +50,6 @@ fn cpu_time() -> Duration {
     Duration::from_millis((ticks(11) + ticks(12)) * 10)
 }
 
-/// Deterministic incompressible-looking bytes (xorshift64).
-fn fill(buf: &mut [u8], seed: &mut u64) {
-    for chunk in buf.chunks_mut(8) {
-        *seed ^= *seed << 13;
-        *seed ^= *seed >> 7;
-        *seed ^= *seed << 17;
-        let bytes = seed.to_le_bytes();
-        chunk.copy_from_slice(&bytes[..chunk.len()]);
-    }
-}
-
-/// Writes the context; returns (files, bytes) of what COPY . selects.
-fn generate(root: &Path) -> (usize, u64) {
-    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
-    let mut buf = vec![0u8; BIG_SIZE];
-    let (mut files, mut bytes) = (0usize, 0u64);
-    let ignore = "# build outputs\n**/*.log\n**/tmp\n.git\n!keep.log\n";
-    fs_err::write(root.join(".dockerignore"), ignore).expect("write .dockerignore");
-    files += 1;
-    bytes += ignore.len() as u64;
-    for d in 0..DIRS {
-        let dir = root.join(format!("pkg{:02}/mod{d:03}", d % 25));
-        fs_err::create_dir_all(&dir).expect("mkdir");
-        for f in 0..FILES_PER_DIR {
-            let i = d * FILES_PER_DIR + f;
-            let size = if i.is_multiple_of(BIG_EVERY) {
-                BIG_SIZE
-            } else {
-                1024 + (i * 7919) % 8192
-            };
-            fill(&mut buf[..size], &mut seed);
-            let mut file =
-                fs_err::File::create(dir.join(format!("file{f:02}.dat"))).expect("create");
-            file.write_all(&buf[..size]).expect("write");
-            files += 1;
-            bytes += size as u64;
-        }
-    }
-    // Hidden by .dockerignore.
-    for d in 0..10 {
-        fs_err::write(
-            root.join(format!("pkg{:02}/mod{d:03}/debug.log", d % 25)),
-            "log",
-        )
-        .expect("write");
-    }
-    (files, bytes)
-}
-
 fn main() {
     let once = std::env::args().any(|a| a == "--once");
     let (warmup, runs) = if once { (0, 1) } else { (2, 30) };
@@ -118,7 +62,7 @@ fn main() {
     fs_err::create_dir(&root).expect("mkdir");
 
     let t = Instant::now();
-    let (files, bytes) = generate(&root);
+    let (files, bytes) = big_context(&root);
     println!(
         "context: {files} files, {:.0} MB ({:.1} s to generate)",
         bytes as f64 / 1e6,

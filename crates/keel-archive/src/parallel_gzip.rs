@@ -313,13 +313,13 @@ fn work(queue: &Mutex<Receiver<Job>>, level: u32) {
             last,
             reply,
         } = job;
-        // A fresh deflate state for every block, never `reset()`: zlib-rs's reset keeps the
-        // window bytes of the block compressed before, and they can change the output (seen:
-        // 12 of 40 runs of the thread-count test gave other bytes when workers reused a reset
-        // state; none of 50 runs, 400 multi-thread comparisons, with fresh ones). A fresh state
-        // starts from a zeroed window, so a block's bytes do not depend on which worker
-        // compressed what before. It costs about half a MiB of allocation per 1 MiB block,
-        // under 1% of the time.
+        // A fresh deflate state for every block, never `reset()`: zlib-rs's reset clears the
+        // hash heads but keeps the window and `prev` arrays of the block compressed before, and
+        // they can change the output (seen: 12 of 40 runs of the thread-count test gave other
+        // bytes when workers reused a reset state; none of 50 runs, 400 multi-thread
+        // comparisons, with fresh ones). A fresh state starts from a zeroed window, so a block's
+        // bytes do not depend on which worker compressed what before. It costs about half a MiB
+        // of allocation per 1 MiB block, under 1% of the time.
         let mut deflate = Compress::new(flate2::Compression::new(level), false);
         let result = deflate_block(&mut deflate, &data, &dictionary, &mut output, last).map(|()| {
             let mut crc = Crc::new();

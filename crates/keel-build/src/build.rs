@@ -64,8 +64,13 @@ pub fn build(
         Some(secs) => keel_oci::time::format_rfc3339(secs, 0),
         None => keel_oci::time::now_rfc3339(),
     };
+    let started = std::time::Instant::now();
     let context = BuildContext::open(&options.context, options.dockerfile_path.as_deref())?;
     let stat_cache = Mutex::new(StatCache::open(&store.context_cache_dir(), context.root())?);
+    tracing::debug!(
+        elapsed_us = started.elapsed().as_micros() as u64,
+        "build context opened"
+    );
     let multi_stage = resolved.order.len() > 1 || options.dockerfile.stages.len() > 1;
     let next_id = AtomicUsize::new(1);
     let mut results = run_stages(&resolved, |index, done| {
@@ -86,6 +91,7 @@ pub fn build(
         builder.run(index, &next_id)
     })?;
     // Only a finished build's hashes are remembered (a failed one may stop mid-selection).
+    let started = std::time::Instant::now();
     if let Err(e) = stat_cache
         .into_inner()
         .unwrap_or_else(|p| p.into_inner())
@@ -93,6 +99,10 @@ pub fn build(
     {
         tracing::warn!(error = %e, "cannot save the build context's stat cache");
     }
+    tracing::debug!(
+        elapsed_us = started.elapsed().as_micros() as u64,
+        "stat cache saved"
+    );
     let mut target = results
         .remove(&resolved.target)
         .expect("the target is the last stage of the build order");

@@ -112,11 +112,19 @@ pub fn last_build(store: &Store, place: &str) -> Result<LastBuild> {
     let Some(record) = store.get_cache_record(&place_key(place))? else {
         return Ok(LastBuild::default());
     };
-    Ok(serde_json::from_value(record.value).unwrap_or_default())
+    let last = match record.value {
+        serde_json::Value::String(text) => serde_json::from_str(&text).ok(),
+        // Written as a JSON object by earlier versions.
+        value => serde_json::from_value(value).ok(),
+    };
+    Ok(last.unwrap_or_default())
 }
 
+/// Kept as one JSON string inside the record: as a `serde_json::Value` tree, the digests of a
+/// 20,000-file `COPY . .` took 13 MB (a map per file), the peak of the whole build
+/// (docs/benchmarks.md, "Build").
 pub fn save_last_build(store: &Store, place: &str, last: &LastBuild) -> Result<()> {
-    let value = serde_json::to_value(last).expect("a last-build record serializes");
-    store.put_cache_record(&place_key(place), value, &[], &[])?;
+    let text = serde_json::to_string(last).expect("a last-build record serializes");
+    store.put_cache_record(&place_key(place), serde_json::Value::String(text), &[], &[])?;
     Ok(())
 }

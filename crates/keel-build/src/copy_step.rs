@@ -16,11 +16,14 @@ use keel_dockerfile::instruction::{Command, Instruction};
 use keel_image::join_workdir;
 use keel_oci::{Digest, Platform};
 
-use crate::context::{hash_selection, EntryKind, HashOptions, SelectOptions, SelectedEntry};
+use crate::context::{
+    hash_selection, split_at_wildcard, EntryKind, HashOptions, SelectOptions, SelectedEntry,
+};
 use crate::error::{Error, Result};
 use crate::layer::{commit_upper, ensure_snapshots};
+use crate::owner::chown_owner;
 use crate::run_step::make_dirs;
-use crate::stage::{Prepared, StageBuilder, StageState};
+use crate::stage::{FileDigests, Prepared, StageBuilder, StageState};
 use crate::view::MergedView;
 
 /// What a COPY/ADD reads from.
@@ -88,9 +91,10 @@ pub fn prepare_copy<'p>(
     };
 
     // What the step reads, and the digest of exactly that for the key.
-    let (selection, content, files) = match &from {
-        From::Context if paths.sources.is_empty() => (None, None, BTreeMap::new()),
+    let (selection, content, outcome) = match &from {
+        From::Context if paths.sources.is_empty() => (None, None, None),
         From::Context => {
+            let started = std::time::Instant::now();
             let sel = builder
                 .context
                 .select(&SelectOptions {
@@ -108,10 +112,29 @@ pub fn prepare_copy<'p>(
                     &HashOptions::default(),
                 )?
             };
-            let files = outcome.entries(&sel);
-            (Some(sel), Some(outcome.digest), files)
+            // Timings for `KEEL_LOG=debug` and the build benchmark (docs/benchmarks.md).
+            tracing::debug!(
+                entries = sel.entries.len(),
+                files = outcome.stats.files,
+                files_read = outcome.stats.files_read,
+                bytes_read = outcome.stats.bytes_read,
+                elapsed_us = started.elapsed().as_micros() as u64,
+                "context selected and hashed"
+            );
+            (
+                Some(std::rc::Rc::new(sel)),
+                Some(outcome.digest.clone()),
+                Some(outcome),
+            )
         }
-        From::Layers { .. } => (None, None, BTreeMap::new()),
+        From::Layers { .. } => (None, None, None),
+    };
+    let files: FileDigests<'p> = match (&selection, outcome) {
+        (Some(sel), Some(outcome)) => {
+            let sel = std::rc::Rc::clone(sel);
+            Box::new(move || outcome.entries(&sel))
+        }
+        _ => Box::new(BTreeMap::new),
     };
     let inline: Vec<(String, String)> = paths
         .contents
@@ -170,9 +193,12 @@ pub fn prepare_copy<'p>(
                 .and_then(|p| std::fs::metadata(p).ok())
                 .is_some_and(|m| m.is_dir());
             let owner = match &chown {
-                Some(spec) => Some(resolve_owner(&view, spec).map_err(fail)?),
+                Some(spec) => Some(chown_owner(&view, spec).map_err(fail)?),
                 None => None,
             };
+            // Missing parents of the destination belong to the --chown owner (BuildKit's copy
+            // makes them with fsutil's `MkdirAll(dst, 0755, chown)`).
+            let new_dirs = owner.unwrap_or((0, 0));
             let upper = builder.workspace.subdir(&format!("upper-{id}"))?;
             let into_dir = dest_is_dir || dest_exists_as_dir || several;
             if several && !(dest_is_dir || dest_exists_as_dir) {
@@ -192,10 +218,19 @@ pub fn prepare_copy<'p>(
                     let mut dirs: Vec<(std::path::PathBuf, std::fs::Metadata)> = Vec::new();
                     for entry in &sel.entries {
                         let target = context_target(&dest, rename, entry);
-                        make_dirs(&upper, &parent_of(&target), &view)?;
+                        make_dirs(&upper, &parent_of(&target), &view, new_dirs)?;
                         let host_src = root.join(&entry.source);
                         let host_target = upper.join(target.trim_start_matches('/'));
                         match entry.kind {
+                            EntryKind::Dir if entry.dest == "." => {
+                                // Where a directory's contents go: made (0755, the --chown
+                                // owner) when missing, left as it is when it exists; the
+                                // source directory's own mode and owner are not copied
+                                // (BuildKit copies with CopyDirContentsOnly: fsutil's
+                                // `prepareTargetDir` makes it with `MkdirAll(dest, 0755,
+                                // chown)` and does not overwrite its metadata after).
+                                make_dirs(&upper, &target, &view, new_dirs)?;
+                            }
                             EntryKind::Dir => {
                                 fs_err::create_dir_all(&host_target)
                                     .map_err(|e| Error::io(format!("writing {target}"), e))?;
@@ -231,24 +266,33 @@ pub fn prepare_copy<'p>(
                         ..copier
                     };
                     for source in &sources {
-                        let abs = join_workdir("/", source);
-                        let found = source_view.lookup(&abs).ok_or_else(|| {
-                            fail(format!("failed to compute cache key: \"{abs}\" not found"))
-                        })?;
-                        let target = if found.is_dir() {
-                            dest.trim_end_matches('/').to_owned()
-                        } else if into_dir {
-                            format!("{}/{}", dest.trim_end_matches('/'), base_name(&abs))
-                        } else {
-                            dest.clone()
-                        };
-                        make_dirs(&upper, &parent_of(&target), &view)?;
-                        copier.copy_merged(
-                            &source_view,
-                            &abs,
-                            &found,
-                            &upper.join(target.trim_start_matches('/')),
-                        )?;
+                        for (name, abs, found) in
+                            stage_sources(&source_view, source).map_err(|abs| {
+                                fail(format!("failed to compute cache key: \"{abs}\" not found"))
+                            })?
+                        {
+                            let target = if found.is_dir() {
+                                dest.trim_end_matches('/').to_owned()
+                            } else if into_dir {
+                                format!("{}/{name}", dest.trim_end_matches('/'))
+                            } else {
+                                dest.clone()
+                            };
+                            if found.is_dir() {
+                                // As from the context: the destination of a directory's
+                                // contents does not take the source directory's mode and owner.
+                                make_dirs(&upper, &target, &view, new_dirs)?;
+                            } else {
+                                make_dirs(&upper, &parent_of(&target), &view, new_dirs)?;
+                            }
+                            copier.copy_merged(
+                                &source_view,
+                                &abs,
+                                &found,
+                                &upper.join(target.trim_start_matches('/')),
+                                true,
+                            )?;
+                        }
                     }
                 }
                 (From::Context, None) => {}
@@ -259,7 +303,7 @@ pub fn prepare_copy<'p>(
                 } else {
                     dest.clone()
                 };
-                make_dirs(&upper, &parent_of(&target), &view)?;
+                make_dirs(&upper, &parent_of(&target), &view, new_dirs)?;
                 let host = upper.join(target.trim_start_matches('/'));
                 fs_err::write(&host, data)
                     .map_err(|e| Error::io(format!("writing {target}"), e))?;
@@ -270,6 +314,35 @@ pub fn prepare_copy<'p>(
         }),
         finish: Box::new(|_| {}),
     })
+}
+
+/// What a `COPY --from` source names in the stage's (or image's) filesystem, in copy order:
+/// `(name, resolved path, where it lives)`, where `name` is what the copy is called in a
+/// destination directory. Symlinks in the path are followed inside that filesystem; a source
+/// with a wildcard is matched with Go's `filepath.Match` below its literal directory, and may
+/// match nothing (BuildKit's copy: `FollowSymlinks`, `AllowWildcard`, `AllowEmptyWildcard`).
+/// `Err(path)`: the path (or the literal directory before a wildcard) does not exist.
+#[allow(clippy::type_complexity)]
+fn stage_sources(
+    view: &MergedView<'_>,
+    source: &str,
+) -> std::result::Result<Vec<(String, String, std::path::PathBuf)>, String> {
+    let abs = join_workdir("/", source);
+    let (literal, pattern) = split_at_wildcard(abs.trim_start_matches('/'));
+    if pattern.is_empty() {
+        let (resolved, found) = view.resolve(&abs).ok_or_else(|| abs.clone())?;
+        return Ok(vec![(base_name(&abs), resolved, found)]);
+    }
+    let (dir, _) = view
+        .resolve(&format!("/{literal}"))
+        .ok_or_else(|| abs.clone())?;
+    let mut out = Vec::new();
+    for matched in view.glob(&dir, pattern) {
+        // A match that is a symlink is copied as what it points to, under its own name.
+        let (resolved, found) = view.resolve(&matched).ok_or_else(|| matched.clone())?;
+        out.push((base_name(&matched), resolved, found));
+    }
+    Ok(out)
 }
 
 /// Where a context entry lands: `.` is the destination directory itself, a single file source
@@ -326,43 +399,6 @@ fn resolve_from(
         layers: image.layers,
         identity: image.id,
     })
-}
-
-/// `--chown=user[:group]` with names looked up in the destination's /etc/passwd and /etc/group.
-fn resolve_owner(view: &MergedView<'_>, spec: &str) -> std::result::Result<(u32, u32), String> {
-    let (user, group) = match spec.split_once(':') {
-        Some((u, g)) => (u, Some(g)),
-        None => (spec, None),
-    };
-    let lookup = |file: &str, name: &str, field: usize| -> Option<u32> {
-        let text = String::from_utf8(view.read(file)?).ok()?;
-        text.lines().find_map(|line| {
-            let cols: Vec<&str> = line.split(':').collect();
-            (cols.first() == Some(&name))
-                .then(|| cols.get(field)?.parse().ok())
-                .flatten()
-        })
-    };
-    let uid = match user.parse::<u32>() {
-        Ok(n) => n,
-        Err(_) => lookup("/etc/passwd", user, 2).ok_or_else(|| {
-            format!("unable to find user {user}: no matching entries in passwd file")
-        })?,
-    };
-    let gid = match group {
-        Some(g) => match g.parse::<u32>() {
-            Ok(n) => n,
-            Err(_) => lookup("/etc/group", g, 2).ok_or_else(|| {
-                format!("unable to find group {g}: no matching entries in group file")
-            })?,
-        },
-        // Docker: the user's primary group when only a user is given.
-        None => match user.parse::<u32>() {
-            Ok(n) => n,
-            Err(_) => lookup("/etc/passwd", user, 3).unwrap_or(uid),
-        },
-    };
-    Ok((uid, gid))
 }
 
 fn is_archive(path: &Path) -> Result<bool> {
@@ -434,12 +470,15 @@ impl Copier {
     }
 
     /// Copy from a merged stage filesystem: a directory's contents come from every layer.
+    /// `top`: `dst` is the destination of a directory source's contents, which keeps its own
+    /// mode and owner.
     fn copy_merged(
         &self,
         view: &MergedView<'_>,
         abs: &str,
         found: &Path,
         dst: &Path,
+        top: bool,
     ) -> Result<()> {
         let meta =
             fs_err::symlink_metadata(found).map_err(|e| Error::io(format!("reading {abs}"), e))?;
@@ -464,8 +503,11 @@ impl Copier {
         for name in names {
             let child = format!("{}/{}", abs.trim_end_matches('/'), name.to_string_lossy());
             if let Some(found) = view.lookup(&child) {
-                self.copy_merged(view, &child, &found, &dst.join(&name))?;
+                self.copy_merged(view, &child, &found, &dst.join(&name), false)?;
             }
+        }
+        if top {
+            return Ok(());
         }
         self.apply_meta(dst, &meta)
     }

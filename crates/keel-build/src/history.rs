@@ -42,19 +42,18 @@ pub fn metadata_created_by(instruction: &Instruction, args: &[String]) -> Option
         Instruction::Entrypoint(c) => {
             format!("ENTRYPOINT {}", go_quoted_list(&command_args(c, args)))
         }
+        // BuildKit prints the map `nat.ParsePortSpecs` returns with `%v`: one key per port
+        // (a range is expanded), each once, sorted as strings.
         Instruction::Expose(ports) => {
             let mut p: Vec<String> = ports
                 .iter()
-                .map(|p| {
-                    if p.contains('/') {
-                        p.to_ascii_lowercase()
-                    } else {
-                        format!("{p}/tcp")
-                    }
+                .flat_map(|spec| {
+                    keel_image::expose_ports(spec).unwrap_or_else(|_| vec![spec.clone()])
                 })
                 .map(|p| format!("{p}:{{}}"))
                 .collect();
             p.sort();
+            p.dedup();
             format!("EXPOSE map[{}]", p.join(" "))
         }
         Instruction::Volume(v) => format!("VOLUME {}", go_list(v)),
@@ -102,4 +101,23 @@ pub fn run_created_by(build_args: &[(String, String)], args: &[String]) -> Strin
     out.push_str(&args.join(" "));
     out.push_str(" # buildkit");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expose_history_lists_each_port_once_with_ranges_expanded() {
+        let expose = Instruction::Expose(vec![
+            "80/tcp".to_owned(),
+            "443".to_owned(),
+            "80".to_owned(),
+            "7000-7002/UDP".to_owned(),
+        ]);
+        assert_eq!(
+            metadata_created_by(&expose, &[]).as_deref(),
+            Some("EXPOSE map[443/tcp:{} 7000/udp:{} 7001/udp:{} 7002/udp:{} 80/tcp:{}]")
+        );
+    }
 }

@@ -71,6 +71,7 @@ pub fn commit_upper(
     overlay: bool,
     options: &LayerOptions,
 ) -> Result<LayerRecord> {
+    let started = std::time::Instant::now();
     let writer = lease.ingest()?;
     let mut compressed =
         compress(writer, options.compression).map_err(|e| Error::io("compressing a layer", e))?;
@@ -85,6 +86,12 @@ pub fn commit_upper(
         .finish()
         .map_err(|e| Error::io("compressing a layer", e))?;
     let blob = writer.commit(None)?;
+    tracing::debug!(
+        bytes = stats.size,
+        compressed = blob.size,
+        elapsed_us = started.elapsed().as_micros() as u64,
+        "layer written"
+    );
     let media = match options.compression {
         CompressOptions::None => media_type::OCI_LAYER_TAR,
         CompressOptions::Zstd { .. } => media_type::OCI_LAYER_TAR_ZSTD,

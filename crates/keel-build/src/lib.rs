@@ -21,6 +21,7 @@ pub mod error;
 pub mod explain;
 pub mod history;
 pub mod layer;
+pub mod owner;
 pub mod ports;
 pub mod reporter;
 pub mod run_step;

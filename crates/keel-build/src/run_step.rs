@@ -12,6 +12,7 @@ use keel_oci::Platform;
 use crate::error::{Error, Result};
 use crate::history::run_created_by;
 use crate::layer::{commit_upper, is_empty_dir};
+use crate::owner::{workdir_owner, Owner};
 use crate::ports::{Network, Rootfs, RunRequest};
 use crate::reporter::{BuildEvent, Reporter};
 use crate::stage::{Prepared, StageBuilder, StageState};
@@ -61,7 +62,7 @@ pub fn prepare_run<'p>(
     Ok(Prepared {
         def,
         content: None,
-        files: Default::default(),
+        files: Box::new(Default::default),
         created_by,
         execute: Box::new(move |builder, state, id| {
             if let Some(platform) = foreign {
@@ -81,6 +82,7 @@ pub fn prepare_run<'p>(
                 work,
             };
             let mut output = StepOutput::new(builder.reporter, id);
+            let started = std::time::Instant::now();
             let outcome = builder
                 .ports
                 .executor
@@ -98,6 +100,11 @@ pub fn prepare_run<'p>(
                     message,
                 })?;
             output.flush_partial();
+            tracing::debug!(
+                elapsed_us = started.elapsed().as_micros() as u64,
+                exit_code = outcome.exit_code,
+                "process finished"
+            );
             if outcome.exit_code != 0 {
                 return Err(Error::RunFailed {
                     step: display,
@@ -197,7 +204,7 @@ pub fn prepare_workdir<'p>(
     Ok(Prepared {
         def,
         content: None,
-        files: Default::default(),
+        files: Box::new(Default::default),
         created_by,
         execute: Box::new(move |builder, state, id| {
             let lowers = builder.lowers(state)?;
@@ -205,8 +212,9 @@ pub fn prepare_workdir<'p>(
             if view.lookup(&path).is_some() {
                 return Ok(None);
             }
+            let owner = workdir_owner(&view, &state.config.config.user);
             let upper = builder.workspace.subdir(&format!("upper-{id}"))?;
-            make_dirs(&upper, &path, &view)?;
+            make_dirs(&upper, &path, &view, owner)?;
             let layer = commit_upper(builder.lease, &upper, false, &builder.layer_options())?;
             Ok(Some(layer))
         }),
@@ -215,8 +223,13 @@ pub fn prepare_workdir<'p>(
 }
 
 /// `mkdir -p` of `path` inside `root`; directories that already exist below keep their mode
-/// and owner in the new layer, new ones are 0755 root.
-pub fn make_dirs(root: &std::path::Path, path: &str, view: &MergedView<'_>) -> Result<()> {
+/// and owner in the new layer, new ones are 0755 and belong to `owner`.
+pub fn make_dirs(
+    root: &std::path::Path,
+    path: &str,
+    view: &MergedView<'_>,
+    owner: Owner,
+) -> Result<()> {
     let mut inside = String::new();
     let mut dir = root.to_path_buf();
     for part in path.split('/').filter(|p| !p.is_empty()) {
@@ -229,7 +242,7 @@ pub fn make_dirs(root: &std::path::Path, path: &str, view: &MergedView<'_>) -> R
         fs_err::create_dir(&dir).map_err(|e| Error::io(format!("creating {inside}"), e))?;
         let (mode, uid, gid) = match view.lookup(&inside).and_then(|p| std::fs::metadata(p).ok()) {
             Some(m) => (m.mode() & 0o7777, m.uid(), m.gid()),
-            None => (0o755, 0, 0),
+            None => (0o755, owner.0, owner.1),
         };
         fs_err::set_permissions(&dir, std::fs::Permissions::from_mode(mode))
             .map_err(|e| Error::io(format!("creating {inside}"), e))?;

@@ -379,10 +379,11 @@ impl StageBuilder<'_> {
             }
             None => {
                 let last = cache::last_build(self.store, place)?;
+                let files = (prepared.files)();
                 let reason = if self.options.no_cache {
                     "--no-cache".to_owned()
                 } else {
-                    explain(&input, &prepared.files, &last)
+                    explain(&input, &files, &last)
                 };
                 self.reporter.event(BuildEvent::Miss { id, reason });
                 let layer = match (prepared.execute)(self, state, id) {
@@ -408,7 +409,7 @@ impl StageBuilder<'_> {
                     place,
                     &LastBuild {
                         input: Some(input),
-                        files: prepared.files.clone(),
+                        files,
                     },
                 )?;
                 layer
@@ -430,12 +431,16 @@ impl StageBuilder<'_> {
     }
 }
 
+/// Builds the per-entry digests of a step's selection (empty for steps without one).
+pub type FileDigests<'p> = Box<dyn Fn() -> BTreeMap<String, crate::context::EntryDigest> + 'p>;
+
 /// A step ready to key and run.
 pub struct Prepared<'p> {
     pub def: StepDef,
     pub content: Option<Digest>,
-    /// Per-entry digests of what a COPY selected (for explaining the next miss).
-    pub files: BTreeMap<String, crate::context::EntryDigest>,
+    /// Per-entry digests of what a COPY selected, to explain this miss and the next one;
+    /// built on a miss only (for a 20,000-file `COPY . .` they are a map of 20,000 paths).
+    pub files: FileDigests<'p>,
     pub created_by: String,
     /// Produce the layer (None when nothing changed). Called on a miss only.
     #[allow(clippy::type_complexity)]

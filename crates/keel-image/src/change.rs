@@ -178,7 +178,7 @@ pub(crate) fn set_env(env: &mut Vec<String>, key: &str, value: &str) {
 }
 
 /// `80`, `80/udp`, `8000-8002/tcp` → `80/tcp`..., as go-connections `nat.ParsePortSpecs`.
-fn expose_ports(spec: &str) -> std::result::Result<Vec<String>, String> {
+pub fn expose_ports(spec: &str) -> std::result::Result<Vec<String>, String> {
     let (ports, proto) = match spec.split_once('/') {
         Some((p, proto)) if !proto.is_empty() => (p, proto.to_ascii_lowercase()),
         Some((p, _)) => (p, "tcp".to_owned()),

@@ -21,7 +21,8 @@ mod remove;
 mod save;
 
 pub use change::{
-    apply_change, apply_changes, apply_instruction, join_workdir, ApplyState, CHANGE_INSTRUCTIONS,
+    apply_change, apply_changes, apply_instruction, expose_ports, join_workdir, ApplyState,
+    CHANGE_INSTRUCTIONS,
 };
 pub use commit::{commit_image, layer_record, NewImage};
 pub use error::{Error, Result};

@@ -37,6 +37,8 @@ pub use ignore::{
 pub use select::{SelectOptions, SelectedRoot, Selection};
 pub use stat_cache::StatCache;
 
+pub(crate) use glob::{go_match, split_at_wildcard};
+
 /// A context directory and the ignore patterns that apply to it.
 #[derive(Debug, Clone)]
 pub struct BuildContext {

@@ -9,7 +9,7 @@ use std::process::Output;
 use crate::support::{assert_success, busybox_or_skip, stderr, stdout, Keel};
 
 /// RUN needs root; skip otherwise (CI runs as root with KEEL_TEST_PRIVILEGED=1).
-fn root_or_skip() -> bool {
+pub(crate) fn root_or_skip() -> bool {
     if is_root() {
         return true;
     }
@@ -35,14 +35,14 @@ fn is_root() -> bool {
 }
 
 /// A store with `localhost/busybox:latest` and a context directory `ctx/`.
-fn setup(keel: &Keel, tar: &Path) -> std::path::PathBuf {
+pub(crate) fn setup(keel: &Keel, tar: &Path) -> std::path::PathBuf {
     keel.import(tar, Some("localhost/busybox:latest"), 0, &[]);
     let ctx = keel.dir().join("ctx");
     std::fs::create_dir_all(&ctx).expect("mkdir ctx");
     ctx
 }
 
-fn write(ctx: &Path, name: &str, text: &str) {
+pub(crate) fn write(ctx: &Path, name: &str, text: &str) {
     let path = ctx.join(name);
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).expect("mkdir");
@@ -50,7 +50,7 @@ fn write(ctx: &Path, name: &str, text: &str) {
     std::fs::write(path, text).expect("write");
 }
 
-fn build(keel: &Keel, ctx: &Path, extra: &[&str]) -> Output {
+pub(crate) fn build(keel: &Keel, ctx: &Path, extra: &[&str]) -> Output {
     let ctx = ctx.to_str().expect("utf-8");
     let mut args = vec!["build", "--progress=plain"];
     args.extend_from_slice(extra);
@@ -197,7 +197,7 @@ CMD [\"echo hello\"]
 }
 
 /// gzip via the system tool (keel's tests avoid a direct flate2 dependency).
-fn flate2_like_gzip(data: &[u8]) -> Vec<u8> {
+pub(crate) fn flate2_like_gzip(data: &[u8]) -> Vec<u8> {
     use std::io::Write;
     let mut child = std::process::Command::new("gzip")
         .arg("-c")
@@ -517,4 +517,124 @@ fn a_built_image_saves_and_loads_elsewhere_with_its_id() {
     other.ok(&["load", "-i", archive.to_str().expect("utf-8")]);
     assert_eq!(other.inspect("{{.Id}}", "app:1"), id);
     assert_eq!(other.ok(&["system", "check"]), "");
+}
+
+/// Directories WORKDIR creates belong to the USER of the moment, and the missing parents of a
+/// `COPY --chown` destination to the --chown owner, as in BuildKit (`dispatchWorkdir` mkdir
+/// `WithUser`; fsutil's copy `MkdirAll(dest, 0755, chown)`) and buildah. Found by the buildah
+/// differential test (`buildah.rs`): keel made them root's, and a RUN as the user could not
+/// write into its own WORKDIR.
+#[test]
+fn workdir_and_copy_parents_belong_to_the_user() {
+    let tar = busybox_or_skip!();
+    if !root_or_skip() {
+        return;
+    }
+    let keel = Keel::new();
+    let ctx = setup(&keel, tar);
+    write(&ctx, "a.txt", "a\n");
+    write(
+        &ctx,
+        "Dockerfile",
+        "FROM localhost/busybox:latest
+COPY --chown=app a.txt /srv/deep/dir/
+USER app
+WORKDIR /home/app/new/work
+RUN id -u > mine
+USER 1234:55
+WORKDIR /numeric
+",
+    );
+    let out = build(&keel, &ctx, &["-t", "owners:1"]);
+    assert_success(&out, &["build"]);
+    let archive = keel.dir().join("owners.tar");
+    keel.ok(&["save", "-o", archive.to_str().expect("utf-8"), "owners:1"]);
+    let image = crate::buildah::Image::read(&archive);
+    let owner = |path: &str| {
+        let node = &image.files[path];
+        (node.uid, node.gid, node.mode)
+    };
+    assert_eq!(owner("/srv"), (1000, 1000, 0o755));
+    assert_eq!(owner("/srv/deep/dir"), (1000, 1000, 0o755));
+    assert_eq!(owner("/srv/deep/dir/a.txt"), (1000, 1000, 0o644));
+    assert_eq!(
+        owner("/home/app"),
+        (0, 0, 0o755),
+        "existed: keeps its owner"
+    );
+    assert_eq!(owner("/home/app/new"), (1000, 1000, 0o755));
+    assert_eq!(owner("/home/app/new/work"), (1000, 1000, 0o755));
+    assert_eq!(owner("/home/app/new/work/mine"), (1000, 1000, 0o644));
+    assert_eq!(owner("/numeric"), (1234, 55, 0o755));
+}
+
+/// COPY of a directory and COPY --from, as BuildKit copies (found by the buildah comparison):
+/// the destination of a directory's contents is made 0755 (owned by the --chown user) when
+/// missing and left alone when it exists, whatever the source directory's own mode, owner or
+/// `--chmod`; a `--from` source path through a symlink copies what it points to; `--from`
+/// sources may be globs.
+#[test]
+fn copy_directories_symlinks_and_globs_from_a_stage() {
+    use std::os::unix::fs::PermissionsExt;
+    let tar = busybox_or_skip!();
+    if !root_or_skip() {
+        return;
+    }
+    let keel = Keel::new();
+    let ctx = setup(&keel, tar);
+    write(&ctx, "src/a.txt", "a\n");
+    write(&ctx, "src/lib/util.sh", "u\n");
+    std::fs::set_permissions(ctx.join("src"), std::fs::Permissions::from_mode(0o700))
+        .expect("chmod");
+    write(
+        &ctx,
+        "Dockerfile",
+        "FROM localhost/busybox:latest AS stage
+RUN mkdir -m 0750 /deps && echo d > /deps/d.txt && chown -R app /deps && ln -s /deps/d.txt /link && echo s > /x.sh && echo t > /y.sh
+FROM localhost/busybox:latest
+COPY --chmod=0600 src/ /new/
+COPY src /etc/
+COPY --from=stage /deps /app/deps
+COPY --from=stage /link /app/
+COPY --from=stage /*.sh /deps/*.txt /app/glob/
+",
+    );
+    let out = build(&keel, &ctx, &["-t", "copies:1"]);
+    assert_success(&out, &["build"]);
+    let archive = keel.dir().join("copies.tar");
+    keel.ok(&["save", "-o", archive.to_str().expect("utf-8"), "copies:1"]);
+    let image = crate::buildah::Image::read(&archive);
+    let meta = |path: &str| {
+        let node = image
+            .files
+            .get(path)
+            .unwrap_or_else(|| panic!("{path} is in the image"));
+        (node.kind, node.mode, node.uid)
+    };
+    assert_eq!(
+        meta("/new"),
+        ("dir", 0o755, 0),
+        "made, not the source's 0700"
+    );
+    assert_eq!(meta("/new/a.txt"), ("file", 0o600, 0));
+    assert_eq!(meta("/new/lib"), ("dir", 0o600, 0), "--chmod below the top");
+    assert_eq!(
+        meta("/etc"),
+        ("dir", 0o755, 0),
+        "an existing one is left alone"
+    );
+    assert_eq!(meta("/app/deps"), ("dir", 0o755, 0));
+    assert_eq!(
+        meta("/app/deps/d.txt"),
+        ("file", 0o644, 1000),
+        "owners kept"
+    );
+    assert_eq!(
+        meta("/app/link"),
+        ("file", 0o644, 1000),
+        "the link's target"
+    );
+    assert_eq!(meta("/app/glob/x.sh"), ("file", 0o644, 0));
+    assert_eq!(meta("/app/glob/y.sh"), ("file", 0o644, 0));
+    assert_eq!(meta("/app/glob/d.txt"), ("file", 0o644, 1000));
 }

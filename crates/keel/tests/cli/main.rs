@@ -5,6 +5,7 @@ use std::process::{Command, Output};
 
 mod bad_input;
 mod build;
+mod buildah;
 mod history;
 mod images;
 mod import;

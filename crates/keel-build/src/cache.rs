@@ -125,11 +125,6 @@ pub fn last_build(store: &Store, place: &str) -> Result<LastBuild> {
 /// (docs/benchmarks.md, "Build").
 pub fn save_last_build(store: &Store, place: &str, last: &LastBuild) -> Result<()> {
     let text = serde_json::to_string(last).expect("a last-build record serializes");
-    store.put_cache_record(
-        &place_key(place),
-        serde_json::Value::String(text),
-        &[],
-        &[],
-    )?;
+    store.put_cache_record(&place_key(place), serde_json::Value::String(text), &[], &[])?;
     Ok(())
 }

@@ -12,13 +12,20 @@
 #                                  with peak RSS, dd for comparison). About 2 minutes and 3 GiB of
 #                                  scratch space in $KEEL_BENCH_DIR (default: the temp dir).
 #                                  Needs busybox-static, and GNU time for the RSS figures.
+#   bash bench/run.sh --build      `keel build` end to end (bin `build_cli`, bench/src/bin/build.rs):
+#                                  no-op and one-file-changed rebuilds of a multi-stage build, a
+#                                  20,000-file / 500 MB COPY . ., layer export of 2 x 200 MB, each
+#                                  beside `buildah build --layers` when buildah is installed. As
+#                                  root; about 3 minutes and 2 GB of scratch space in
+#                                  $KEEL_BENCH_DIR (default: the temp dir). Needs busybox-static,
+#                                  and GNU time for the RSS figures.
 #   bash bench/run.sh --all        everything above
 set -eu
 cd "$(dirname "$0")/.."
 target="${CARGO_TARGET_DIR:-target}"
 mode="${1:-}"
 
-if [ "$mode" != "--store" ]; then
+if [ "$mode" != "--store" ] && [ "$mode" != "--build" ]; then
     cargo build --release -p keel-bench --bin dockerfile
     bin="$target/release/dockerfile"
     "$bin"
@@ -46,4 +53,9 @@ if [ "$mode" = "--store" ] || [ "$mode" = "--all" ]; then
     cargo build --release -p keel -p keel-bench --bin keel --bin store --bin image_cli
     "$target/release/store"
     KEEL_BIN="$target/release/keel" "$target/release/image_cli"
+fi
+
+if [ "$mode" = "--build" ] || [ "$mode" = "--all" ]; then
+    cargo build --release -p keel -p keel-bench --bin keel --bin build_cli
+    KEEL_BIN="$target/release/keel" "$target/release/build_cli"
 fi

@@ -31,4 +31,5 @@ pub use compression::{
 pub use error::{Error, Result};
 pub use name::{OPAQUE_MARKER, WHITEOUT_PREFIX};
 pub use scan::{scan_layer, ScanStats};
+pub use stream::without_raw_bytes;
 pub use write::{write_layer, WriteOptions, WriteStats};

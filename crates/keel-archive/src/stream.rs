@@ -41,7 +41,7 @@ impl StreamState {
 /// Some tar parser messages quote the raw header they could not read ("numeric field did not
 /// have utf-8 text: <binary> when getting cksum for <binary>"): shown to a user, that is noise
 /// and possibly terminal control sequences. Such a message is replaced by a plain one.
-pub(crate) fn without_raw_bytes(source: io::Error) -> io::Error {
+pub fn without_raw_bytes(source: io::Error) -> io::Error {
     let text = source.to_string();
     if text.contains('\u{fffd}') || text.chars().any(char::is_control) {
         return io::Error::new(

@@ -117,7 +117,7 @@ fn read_archive<R: Read>(lease: &Lease, plain: R) -> Result<Contents> {
         .map_err(io_context("reading the archive"))?;
     for entry in entries {
         let mut entry = entry
-            .map_err(without_raw_bytes)
+            .map_err(keel_archive::without_raw_bytes)
             .map_err(io_context("reading the archive (truncated or not a tar?)"))?;
         let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
         let path = normalize(&raw).ok_or_else(|| invalid(&raw, "entry name leaves the archive"))?;
@@ -204,19 +204,6 @@ fn read_archive<R: Read>(lease: &Lease, plain: R) -> Result<Contents> {
         }
     }
     Ok(contents)
-}
-
-/// The tar parser quotes undecodable headers byte for byte in some messages; a user gains
-/// nothing from binary junk on the terminal (keel-archive does the same for layers).
-fn without_raw_bytes(source: io::Error) -> io::Error {
-    let text = source.to_string();
-    if text.contains('\u{fffd}') || text.chars().any(char::is_control) {
-        return io::Error::new(
-            source.kind(),
-            "a tar header does not parse (not a tar stream, or a corrupt one)",
-        );
-    }
-    source
 }
 
 fn small_file<R: Read>(entry: &mut R, name: &str, size: u64) -> Result<Vec<u8>> {

@@ -17,7 +17,8 @@ cd "$(dirname "$0")/.."
 #                   refuses cgroups v1 hybrid hosts
 PACKAGES=(busybox-static libseccomp-dev jq ca-certificates pkg-config
   golang-github-opencontainers-image-spec-dev python3-jsonschema python3-rfc3987
-  skopeo umoci xz-utils zstd bzip2 gzip buildah runc)
+  skopeo umoci xz-utils zstd bzip2 gzip buildah runc
+  golang-go golang-github-moby-patternmatcher-dev)
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 

@@ -15,6 +15,8 @@ cd "$(dirname "$0")/.."
 #   buildah runc    the differential test of `keel build` (crates/keel/tests/cli/buildah.rs)
 #                   and the build benchmark's comparison rows; runc because Debian's crun
 #                   refuses cgroups v1 hybrid hosts
+#   golang-go, golang-github-moby-patternmatcher-dev  differential tests against Go: moby's
+#                   .dockerignore matcher and Go's gzip reader (skipped when absent)
 PACKAGES=(busybox-static libseccomp-dev jq ca-certificates pkg-config
   golang-github-opencontainers-image-spec-dev python3-jsonschema python3-rfc3987
   skopeo umoci xz-utils zstd bzip2 gzip buildah runc

@@ -10,8 +10,6 @@
 //!
 //! Not the `tabwriter` crate: its minimum width is applied before the padding is added, so
 //! docker's `TAG` column comes out 13 columns wide instead of 10.
-// The image commands call these as they land; until then only the tests do.
-#![allow(dead_code)]
 
 use crate::ui::truncate::display_width;
 

@@ -14,8 +14,6 @@
 //! error, see [`Options`]). Docker's
 //! typed structs print differently in two places this cannot see: a nil slice prints `[]` and
 //! a struct `{a b}`; callers who need those should shape the data.
-// The image commands call these as they land; until then only the tests do.
-#![allow(dead_code)]
 
 mod exec;
 mod parse;
@@ -127,10 +125,6 @@ impl Format {
             .replace("\\n", "\n");
         let template = Template::parse(&text).map_err(docker_error)?;
         Ok(Format { table, template })
-    }
-
-    pub fn is_table(&self) -> bool {
-        self.table
     }
 
     /// Render `rows` as docker does: each row's output then a newline; for a table, first the

@@ -4,8 +4,6 @@
 //! time or Unix seconds), and the `CREATED` column (`2 hours ago`).
 //!
 //! Civil dates use the proleptic Gregorian calendar, as Go's `time` package does.
-// The image commands call these as they land; until then only the tests do.
-#![allow(dead_code)]
 
 use keel_oci::time::civil_from_days;
 use std::fmt;
@@ -87,6 +85,7 @@ impl Timestamp {
     }
 
     /// `time.RFC3339Nano` in UTC: fraction with trailing zeros trimmed, as docker inspect prints.
+    #[cfg(test)]
     pub fn to_rfc3339_nano(self) -> String {
         let (date, time) = self.civil();
         format!("{date}T{time}{}Z", fraction(self.nanos))

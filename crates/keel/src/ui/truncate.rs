@@ -1,8 +1,6 @@
 //! Shortening values for tables as docker does: image IDs (`stringid.TruncateID`), the
 //! `CREATED BY` column of `docker history` (`formatter.Ellipsis`, 45 columns), and the display
 //! width of text (wide East Asian characters take two columns).
-// The image commands call these as they land; until then only the tests do.
-#![allow(dead_code)]
 
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 

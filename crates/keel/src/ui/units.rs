@@ -3,13 +3,10 @@
 //!
 //! Docker's odd corners are kept on purpose: `HumanSizeWithPrecision(999999, 3)` is `1e+03kB`
 //! because Go's `%.3g` switches to an exponent once the rounded value needs a fourth digit.
-// The image commands call these as they land; until then only the tests do.
-#![allow(dead_code)]
 
 use std::time::Duration;
 
 const DECIMAL_UNITS: [&str; 9] = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"];
-const BINARY_UNITS: [&str; 9] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"];
 
 /// Divide by `base` while the value is at least `base` and a larger unit exists (go-units
 /// `getSizeAndUnit`). The repeated float division is kept so rounding matches Go bit for bit.
@@ -32,12 +29,6 @@ pub fn human_size(size: f64) -> String {
 pub fn human_size_with_precision(size: f64, precision: usize) -> String {
     let (value, unit) = scale(size, 1000.0, &DECIMAL_UNITS);
     format!("{}{unit}", format_g(value, Some(precision)))
-}
-
-/// go-units `BytesSize`: binary units, 4 significant digits (`1KiB`, `3.42GiB`).
-pub fn bytes_size(size: f64) -> String {
-    let (value, unit) = scale(size, 1024.0, &BINARY_UNITS);
-    format!("{}{unit}", format_g(value, Some(4)))
 }
 
 /// go-units `HumanDuration`: `Less than a second`, `1 second`, `About a minute`, `3 hours`,
@@ -228,13 +219,8 @@ mod tests {
     const GB: f64 = 1000.0 * MB;
     const TB: f64 = 1000.0 * GB;
     const PB: f64 = 1000.0 * TB;
-    const KIB: f64 = 1024.0;
-    const MIB: f64 = 1024.0 * KIB;
-    const GIB: f64 = 1024.0 * MIB;
-    const TIB: f64 = 1024.0 * GIB;
-    const PIB: f64 = 1024.0 * TIB;
 
-    // The cases of go-units' size_test.go (TestHumanSize, TestBytesSize).
+    // The cases of go-units' size_test.go (TestHumanSize).
     #[test]
     fn human_size_matches_go_units() {
         let cases: [(f64, &str); 9] = [
@@ -250,23 +236,6 @@ mod tests {
         ];
         for (size, want) in cases {
             assert_eq!(human_size(size), want, "{size}");
-        }
-    }
-
-    #[test]
-    fn bytes_size_matches_go_units() {
-        let cases: [(f64, &str); 8] = [
-            (1024.0, "1KiB"),
-            (1024.0 * 1024.0, "1MiB"),
-            (1_048_576.0, "1MiB"),
-            (2.0 * MIB, "2MiB"),
-            (3.42 * GIB, "3.42GiB"),
-            (5.372 * TIB, "5.372TiB"),
-            (2.22 * PIB, "2.22PiB"),
-            (KIB * KIB * KIB * KIB * KIB * PIB, "1.049e+06YiB"),
-        ];
-        for (size, want) in cases {
-            assert_eq!(bytes_size(size), want, "{size}");
         }
     }
 

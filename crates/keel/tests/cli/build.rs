@@ -638,3 +638,59 @@ COPY --from=stage /*.sh /deps/*.txt /app/glob/
     assert_eq!(meta("/app/glob/y.sh"), ("file", 0o644, 0));
     assert_eq!(meta("/app/glob/d.txt"), ("file", 0o644, 1000));
 }
+
+#[test]
+fn iidfile_labels_rawjson_and_the_cache_prunes() {
+    let tar = busybox_or_skip!();
+    if !root_or_skip() {
+        return;
+    }
+    let keel = Keel::new();
+    let ctx = setup(&keel, tar);
+    write(
+        &ctx,
+        "Dockerfile",
+        "FROM localhost/busybox:latest\nRUN echo one > /one\n",
+    );
+    let iid = keel.dir().join("iid");
+    let out = keel.run(&[
+        "build",
+        "--progress=rawjson",
+        "--label",
+        "team=keel",
+        "--iidfile",
+        iid.to_str().expect("utf-8"),
+        ctx.to_str().expect("utf-8"),
+    ]);
+    assert_success(&out, &["build"]);
+    let id = std::fs::read_to_string(&iid).expect("iidfile written");
+    assert_eq!(keel.inspect("{{.Config.Labels.team}}", &id), "keel");
+    let events: Vec<serde_json::Value> = stderr(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON event per line"))
+        .collect();
+    assert!(events
+        .iter()
+        .any(|e| e["type"] == "miss" && e["reason"] == "not built before"));
+    assert!(events.iter().any(|e| e["type"] == "done"));
+
+    // The build left cache records and an untagged image: builder prune -a takes the cache,
+    // system prune the dangling image; afterwards a rebuild runs its RUN again.
+    let cache_dir = keel.root().join("cache");
+    let records = || std::fs::read_dir(&cache_dir).expect("cache dir").count();
+    assert!(records() > 0);
+    let pruned = keel.ok(&["builder", "prune", "-a", "-f"]);
+    assert!(
+        pruned.starts_with("Deleted build cache objects:\n"),
+        "{pruned}"
+    );
+    assert!(pruned.contains("Total reclaimed space: "), "{pruned}");
+    assert_eq!(records(), 0);
+    let pruned = keel.ok(&["system", "prune", "-f"]);
+    assert!(pruned.contains(&format!("deleted: {id}")), "{pruned}");
+    assert_eq!(keel.run(&["inspect", &id]).status.code(), Some(1));
+    let again = build(&keel, &ctx, &[]);
+    assert_success(&again, &["build"]);
+    assert_eq!(cached(&again), 0, "the cache is gone: {}", stderr(&again));
+    assert_eq!(keel.ok(&["system", "check"]), "");
+}

@@ -128,3 +128,55 @@ fn a_bad_change_fails_before_anything_is_stored() {
         k.assert_empty_and_consistent(change);
     }
 }
+
+/// Serve `body` once per connection on a loopback port (HTTP/1.1, 200, or 404 for other paths).
+fn serve(body: Vec<u8>, connections: usize) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(connections) {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut request = String::new();
+            let _ = reader.read_line(&mut request);
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                line.clear();
+            }
+            let found = request.starts_with("GET /rootfs.tar ");
+            let (status, body): (&str, &[u8]) = if found {
+                ("200 OK", &body)
+            } else {
+                ("404 Not Found", b"")
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(body);
+        }
+    });
+    format!("http://127.0.0.1:{port}")
+}
+
+#[test]
+fn a_url_is_downloaded_and_named_in_the_history() {
+    let busybox = busybox_or_skip!();
+    let plain = std::fs::read(busybox).expect("fixture");
+    let base = serve(plain.clone(), 2);
+    let k = Keel::new();
+    let url = format!("{base}/rootfs.tar");
+    let out = k.run(&["import", &url, "web:1"]);
+    assert_success(&out, &["import", &url]);
+    assert_eq!(rootfs_of(&k, "web:1"), rootfs_json(&plain));
+    assert_eq!(
+        k.ok(&["history", "--format", "{{.Comment}}", "web:1"]),
+        format!("Imported from {url}\n")
+    );
+    let missing = format!("{base}/nope.tar");
+    let out = k.run(&["import", &missing, "web:2"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("404"), "{}", stderr(&out));
+}

@@ -19,6 +19,10 @@ macro_rules! require_validator {
     () => {
         match validator() {
             Ok(dir) => dir,
+            // CI installs the schemas and the validator: there, a skip would hide a broken setup.
+            Err(why) if std::env::var_os("CI").is_some() => {
+                panic!("no OCI schema check in CI: {why}")
+            }
             Err(why) => {
                 eprintln!("skipping schema test: {why}");
                 return;

@@ -32,7 +32,8 @@ fn loopback_works_inside_a_new_network_namespace() {
     let tmp = tempfile::tempdir().unwrap();
     let root = busybox(&tmp.path().join("root"));
     let out = stdout_of(
-        "nc -l -p 8080 > /tmp/got & sleep 0.2; echo hello | nc 127.0.0.1 8080; wait; cat /tmp/got",
+        // Retry until the listener is up: a fixed sleep raced it on a loaded CI machine.
+        "nc -l -p 8080 > /tmp/got & for i in $(seq 100); do echo hello | nc 127.0.0.1 8080 && break; sleep 0.05; done; wait; cat /tmp/got",
         Rootfs::Dir(root),
         |spec| spec.network = Network::None,
     );
